@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests, benchmarks and demo need: Orthanc with
+# its DICOMweb and GDCM plugins (the test upstream), and DICOM tools used as real
+# peers in tests. Orthanc's system service is kept from starting: the project
+# always runs its own throw-away Orthanc on free loopback ports.
+set -euo pipefail
+
+PACKAGES=(orthanc orthanc-dicomweb orthanc-gdcm dcmtk dicom3tools python3-pydicom gcc libc6-dev)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+# policy-rc.d exit 101 = "do not start services" during package installation.
+created_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  created_policy=1
+fi
+cleanup() { [ -n "$created_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d; }
+trap cleanup EXIT
+
+echo "Installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,124 @@
+/**
+ * In-memory cache of finished DICOM JSON answers (QIDO results, later /metadata),
+ * built on lru-cache: bounded by bytes and by TTL by construction, concurrent
+ * misses for one key share one upstream request (lru-cache's fetch coalescing),
+ * optional stale-while-revalidate, and invalidation by study for STOW.
+ * Pixels never go here: only metadata, which is small and hot.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { GatewayConfig } from '../config/schema.js';
+
+export interface CachedAnswer {
+  status: number;
+  body: Buffer;
+  /** Strong validator of `body`, quoted as it goes into the ETag header. */
+  etag: string;
+  /** Extra response headers that belong to the answer (e.g. Warning). */
+  headers: Readonly<Record<string, string>>;
+}
+
+export type CacheOutcome = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
+
+/** Scope of an entry: the study it depends on, or GLOBAL_SCOPE for cross-study queries. */
+export const GLOBAL_SCOPE = '*';
+
+interface Entry {
+  answer: CachedAnswer;
+  scope: string;
+  freshUntil: number;
+}
+
+type Loader = () => Promise<CachedAnswer>;
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+  stale: number;
+}
+
+export function makeAnswer(status: number, body: Buffer, headers: Record<string, string> = {}): CachedAnswer {
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  return { status, body, etag, headers };
+}
+
+export class MetadataCache {
+  private readonly lru: LRUCache<string, Entry, { scope: string; load: Loader }>;
+  private readonly keysByScope = new Map<string, Set<string>>();
+  private readonly counters = { hits: 0, misses: 0, stale: 0 };
+
+  constructor(private readonly config: GatewayConfig['cache']) {
+    this.lru = new LRUCache<string, Entry, { scope: string; load: Loader }>({
+      maxSize: config.maxBytes,
+      sizeCalculation: (entry, key) => entry.answer.body.length + key.length + 256,
+      ttl: config.ttlMs + config.staleWhileRevalidateMs,
+      fetchMethod: async (_key, _stale, { context }) => ({
+        answer: await context.load(),
+        scope: context.scope,
+        freshUntil: Date.now() + config.ttlMs,
+      }),
+      dispose: (entry, key) => this.unindex(entry.scope, key),
+      // An answer is only ever shown once the upstream gave it; failures are not cached.
+      allowStaleOnFetchRejection: false,
+    });
+  }
+
+  get enabled(): boolean {
+    return this.config.enabled;
+  }
+
+  /** Returns the cached answer for `key`, loading it (once, shared) when absent. */
+  async get(key: string, scope: string, load: Loader): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }> {
+    if (!this.config.enabled) return { answer: await load(), outcome: 'BYPASS' };
+    const status: LRUCache.Status<string, Entry, { scope: string; load: Loader }> = {};
+    const entry = await this.lru.fetch(key, { context: { scope, load }, status });
+    if (!entry) return { answer: await load(), outcome: 'BYPASS' };
+    this.index(scope, key);
+    if (status.fetch === 'hit' && entry.freshUntil < Date.now()) {
+      this.counters.stale++;
+      // Stale-while-revalidate: answer now, refresh once in the background.
+      void this.lru.fetch(key, { context: { scope, load }, forceRefresh: true }).catch(() => undefined);
+      return { answer: entry.answer, outcome: 'STALE' };
+    }
+    const outcome: CacheOutcome = status.fetch === 'hit' ? 'HIT' : 'MISS';
+    this.counters[outcome === 'HIT' ? 'hits' : 'misses']++;
+    return { answer: entry.answer, outcome };
+  }
+
+  /** Drops every entry that depends on `studyUid`, and all cross-study entries. */
+  invalidateStudy(studyUid: string): number {
+    let dropped = 0;
+    for (const scope of [studyUid, GLOBAL_SCOPE]) {
+      for (const key of [...(this.keysByScope.get(scope) ?? [])]) {
+        if (this.lru.delete(key)) dropped++;
+      }
+      this.keysByScope.delete(scope);
+    }
+    return dropped;
+  }
+
+  clear(): void {
+    this.lru.clear();
+    this.keysByScope.clear();
+  }
+
+  stats(): CacheStats {
+    return { entries: this.lru.size, bytes: this.lru.calculatedSize, maxBytes: this.config.maxBytes, ...this.counters };
+  }
+
+  private index(scope: string, key: string): void {
+    let keys = this.keysByScope.get(scope);
+    if (!keys) this.keysByScope.set(scope, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private unindex(scope: string, key: string): void {
+    const keys = this.keysByScope.get(scope);
+    if (!keys) return;
+    keys.delete(key);
+    if (keys.size === 0) this.keysByScope.delete(scope);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Environment variables that override configuration values. Each maps to one
+ * config path; the README's reference table lists the same names.
+ */
+export type EnvKind = 'string' | 'int' | 'bool' | 'list';
+
+export interface EnvBinding {
+  name: string;
+  path: readonly string[];
+  kind: EnvKind;
+}
+
+export const ENV_BINDINGS: readonly EnvBinding[] = [
+  { name: 'GATEWAY_HOST', path: ['server', 'host'], kind: 'string' },
+  { name: 'GATEWAY_PORT', path: ['server', 'port'], kind: 'int' },
+  { name: 'GATEWAY_BASE_PATH', path: ['server', 'basePath'], kind: 'string' },
+  { name: 'GATEWAY_PUBLIC_URL', path: ['server', 'publicUrl'], kind: 'string' },
+  { name: 'GATEWAY_TRUST_PROXY', path: ['server', 'trustProxy'], kind: 'bool' },
+  { name: 'GATEWAY_SHUTDOWN_TIMEOUT_MS', path: ['server', 'shutdownTimeoutMs'], kind: 'int' },
+  { name: 'GATEWAY_UPSTREAM_URL', path: ['upstream', 'url'], kind: 'string' },
+  { name: 'GATEWAY_UPSTREAM_NAME', path: ['upstream', 'name'], kind: 'string' },
+  { name: 'GATEWAY_UPSTREAM_CONNECTIONS', path: ['upstream', 'connections'], kind: 'int' },
+  { name: 'GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS', path: ['upstream', 'connectTimeoutMs'], kind: 'int' },
+  { name: 'GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS', path: ['upstream', 'headersTimeoutMs'], kind: 'int' },
+  { name: 'GATEWAY_UPSTREAM_BODY_TIMEOUT_MS', path: ['upstream', 'bodyTimeoutMs'], kind: 'int' },
+  { name: 'GATEWAY_UPSTREAM_KEEPALIVE_TIMEOUT_MS', path: ['upstream', 'keepAliveTimeoutMs'], kind: 'int' },
+  { name: 'GATEWAY_UPSTREAM_RETRIES', path: ['upstream', 'retries'], kind: 'int' },
+  { name: 'GATEWAY_QIDO_MAX_RESULTS', path: ['qido', 'maxResults'], kind: 'int' },
+  { name: 'GATEWAY_QIDO_MAX_UPSTREAM_SCAN', path: ['qido', 'maxUpstreamScan'], kind: 'int' },
+  { name: 'GATEWAY_QIDO_IGNORED_PARAMETERS', path: ['qido', 'ignoredParameters'], kind: 'list' },
+  { name: 'GATEWAY_CACHE_ENABLED', path: ['cache', 'enabled'], kind: 'bool' },
+  { name: 'GATEWAY_CACHE_MAX_BYTES', path: ['cache', 'maxBytes'], kind: 'int' },
+  { name: 'GATEWAY_CACHE_TTL_MS', path: ['cache', 'ttlMs'], kind: 'int' },
+  { name: 'GATEWAY_CACHE_STALE_WHILE_REVALIDATE_MS', path: ['cache', 'staleWhileRevalidateMs'], kind: 'int' },
+  { name: 'GATEWAY_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
+];
+
+/** Parses one variable; returns an error text instead of throwing so all errors can be listed. */
+export function parseEnvValue(binding: EnvBinding, raw: string): { value: unknown } | { error: string } {
+  switch (binding.kind) {
+    case 'string':
+      return { value: raw };
+    case 'int':
+      return /^-?\d+$/.test(raw.trim()) ? { value: Number(raw) } : { error: `${binding.name}: expected an integer, got "${raw}"` };
+    case 'bool':
+      if (/^(true|1|yes)$/i.test(raw)) return { value: true };
+      if (/^(false|0|no)$/i.test(raw)) return { value: false };
+      return { error: `${binding.name}: expected true or false, got "${raw}"` };
+    case 'list':
+      return { value: raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0) };
+  }
+}

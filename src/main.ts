@@ -1,0 +1,62 @@
+/**
+ * Entry point: load and validate config, listen, and shut down gracefully.
+ * On SIGTERM/SIGINT the server stops accepting, in-flight requests get up to
+ * server.shutdownTimeoutMs to finish, then upstream sockets close.
+ */
+import { createServer, type Server } from 'node:http';
+import { ConfigError, loadConfig } from './config/load.js';
+import { createGateway, type Gateway } from './app.js';
+
+function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function installShutdown(server: Server, gateway: Gateway): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.logger.info({ signal }, 'shutting down');
+    await closeServer(server, gateway.config.server.shutdownTimeoutMs);
+    await gateway.close();
+    gateway.logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const gateway = createGateway(config);
+  const server = createServer(gateway.app.callback());
+  server.keepAliveTimeout = 65_000;
+  server.listen(config.server.port, config.server.host, () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
+    gateway.logger.info({ url: `http://${config.server.host}:${port}${config.server.basePath}`, upstream: config.upstream.name }, 'gateway listening');
+  });
+  installShutdown(server, gateway);
+}
+
+void main();

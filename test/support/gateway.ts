@@ -1,0 +1,41 @@
+/**
+ * Starts a gateway app on a free loopback port for one test, and tears it down.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createGateway, type Gateway } from '../../src/app.js';
+import { loadConfig, mergeDeep } from '../../src/config/load.js';
+
+export interface RunningGateway {
+  gateway: Gateway;
+  server: Server;
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  /** http://127.0.0.1:PORT/dicom-web */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(upstreamUrl: string, overrides: Record<string, unknown> = {}): Promise<RunningGateway> {
+  const config = loadConfig({
+    env: {},
+    overrides: mergeDeep({ server: { port: 0 }, upstream: { url: upstreamUrl }, log: { level: 'silent' } }, overrides),
+  });
+  const gateway = createGateway(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const server = createServer(gateway.app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    gateway,
+    server,
+    origin,
+    url: `${origin}${config.server.basePath}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+    },
+  };
+}
