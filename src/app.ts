@@ -11,32 +11,39 @@ import { errorMiddleware } from './http/error-middleware.js';
 import { NotFoundError } from './http/errors.js';
 import { requestContext } from './http/request-context.js';
 import { healthz } from './http/health.js';
-import { createDicomwebRouter } from './dicomweb/routes.js';
-import { createQidoHandlers } from './dicomweb/qido/handlers.js';
-import { QidoService } from './dicomweb/qido/service.js';
+import { createDicomwebRouter, type RouteModule } from './dicomweb/routes.js';
+import { qidoRoutes } from './dicomweb/qido/routes.js';
+import type { GatewayServices } from './services.js';
 
 export interface GatewayDeps {
   logger?: Logger;
   upstream?: UpstreamClient;
-  cache?: MetadataCache;
+  metadataCache?: MetadataCache;
 }
 
-export interface Gateway {
+export interface Gateway extends GatewayServices {
   app: Koa;
-  config: GatewayConfig;
-  logger: Logger;
-  upstream: UpstreamClient;
-  cache: MetadataCache;
-  /** Releases upstream sockets; call after the HTTP server has closed. */
+  /** Releases upstream sockets and module resources; call after the HTTP server has closed. */
   close(): Promise<void>;
+}
+
+/** The transaction modules, in registration order (more specific routes first). */
+function routeModules(services: GatewayServices): RouteModule[] {
+  return [
+    qidoRoutes(services),
+  ];
 }
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? pino({ level: config.log.level });
-  const upstream = deps.upstream ?? new UpstreamClient(config.upstream, logger);
-  const cache = deps.cache ?? new MetadataCache(config.cache);
-  const qido = createQidoHandlers(new QidoService(upstream, cache, config.qido), config);
-  const router = createDicomwebRouter(config.server.basePath, { qido });
+  const services: GatewayServices = {
+    config,
+    logger,
+    upstream: deps.upstream ?? new UpstreamClient(config.upstream, logger),
+    metadataCache: deps.metadataCache ?? new MetadataCache(config.cache),
+    onClose: [],
+  };
+  const router = createDicomwebRouter(config.server.basePath, routeModules(services));
 
   const app = new Koa({ proxy: config.server.trustProxy });
   app.silent = true; // errors are logged by errorMiddleware, once
@@ -52,11 +59,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   });
 
   return {
+    ...services,
     app,
-    config,
-    logger,
-    upstream,
-    cache,
-    close: () => upstream.close(),
+    async close() {
+      for (const release of services.onClose) await release();
+      await services.upstream.close();
+    },
   };
 }

@@ -6,6 +6,8 @@
  * Pixels never go here: only metadata, which is small and hot.
  */
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config/schema.js';
 
@@ -16,6 +18,8 @@ export interface CachedAnswer {
   etag: string;
   /** Extra response headers that belong to the answer (e.g. Warning). */
   headers: Readonly<Record<string, string>>;
+  /** The body gzip-compressed once at load time, for clients that accept it. */
+  gzip?: Buffer;
 }
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
@@ -31,6 +35,8 @@ interface Entry {
 
 type Loader = () => Promise<CachedAnswer>;
 
+const gzipAsync = promisify(gzip);
+
 export interface CacheStats {
   entries: number;
   bytes: number;
@@ -45,6 +51,15 @@ export function makeAnswer(status: number, body: Buffer, headers: Record<string,
   return { status, body, etag, headers };
 }
 
+/** Bodies smaller than this are not worth compressing. */
+const GZIP_MIN_BYTES = 1024;
+
+/** Adds a gzip form of the body: compressed once per load, not once per request. */
+export async function withGzip(answer: CachedAnswer): Promise<CachedAnswer> {
+  if (answer.body.length < GZIP_MIN_BYTES) return answer;
+  return { ...answer, gzip: await gzipAsync(answer.body, { level: 6 }) };
+}
+
 export class MetadataCache {
   private readonly lru: LRUCache<string, Entry, { scope: string; load: Loader }>;
   private readonly keysByScope = new Map<string, Set<string>>();
@@ -53,7 +68,7 @@ export class MetadataCache {
   constructor(private readonly config: GatewayConfig['cache']) {
     this.lru = new LRUCache<string, Entry, { scope: string; load: Loader }>({
       maxSize: config.maxBytes,
-      sizeCalculation: (entry, key) => entry.answer.body.length + key.length + 256,
+      sizeCalculation: (entry, key) => entry.answer.body.length + (entry.answer.gzip?.length ?? 0) + key.length + 256,
       ttl: config.ttlMs + config.staleWhileRevalidateMs,
       fetchMethod: async (_key, _stale, { context }) => ({
         answer: await context.load(),

@@ -4,6 +4,7 @@
  * shipped values; the README's configuration reference mirrors this file.
  */
 import { z } from 'zod';
+import { SOP_CLASS_GROUP_NAMES } from '../dicomweb/stow/sop-classes.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().min(1);
@@ -60,6 +61,64 @@ export const cacheSchema = z.strictObject({
   staleWhileRevalidateMs: z.number().int().min(0),
 });
 
+export const wadoSchema = z.strictObject({
+  /** Folder of the on-disk instance cache that frames and bulk data are served from (null = a folder under the OS temp dir). */
+  instanceCacheDir: z.string().min(1).nullable(),
+  /** Upper bound of the on-disk instance cache, in bytes; least recently used instances are evicted. */
+  instanceCacheMaxBytes: z.number().int().min(1024 * 1024),
+  /** Instances larger than this are never fetched whole for frame access; frames are asked of the upstream. */
+  instanceCacheMaxInstanceBytes: z.number().int().min(1024),
+  /** Upper bound of cached rendered images and thumbnails, in bytes (on disk, same folder). */
+  renderedCacheMaxBytes: z.number().int().min(1024),
+  /** Default edge of /thumbnail images in pixels when no viewport is given. */
+  thumbnailSize: z.number().int().min(16).max(1024),
+});
+
+const stowPolicyMatchSchema = z.strictObject({
+  /** Request path below the DICOMweb root that must start with this, e.g. "/studies". */
+  pathPrefix: z.string().startsWith('/').optional(),
+  /** A request header that must be present with exactly this value (set by a trusted proxy). */
+  header: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9-]+$/), value: z.string() }).optional(),
+});
+
+/** One STOW-RS validation policy (see src/dicomweb/stow/policy.ts). */
+export const stowPolicySchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  /** All given conditions must hold; an empty match fits every request. Issue 6 (API keys) may also select a policy by name. */
+  match: stowPolicyMatchSchema.default({}),
+  /** SOP Class UIDs or group names (SR, KO, SEG, SC, GSPS, PR, PDF); absent = any storable class. */
+  allowedSopClasses: z.array(z.union([z.enum(SOP_CLASS_GROUP_NAMES), z.string().regex(/^[0-9]+(\.[0-9]+)+$/)])).min(1).optional(),
+  /** Refuse instances of studies the archive does not hold yet (0x0124). */
+  requireExistingStudy: z.boolean().default(false),
+  /** Refuse instances whose PatientID/PatientName/PatientBirthDate differ from the study's in the archive (0xA900). */
+  requireMatchingPatient: z.boolean().default(false),
+  /** Largest instance this policy accepts, in bytes (0xA700 above). */
+  maxInstanceBytes: z.number().int().min(1).optional(),
+  /** Attribute keywords every instance must carry with a value, beyond the built-in UIDs (0xA900). */
+  requiredAttributes: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/)).default([]),
+});
+
+export const stowSchema = z.strictObject({
+  /** Largest accepted STOW-RS request body, in bytes (413 above). */
+  maxRequestBytes: z.number().int().min(1024),
+  /** Largest accepted single part (instance), in bytes (413 above). */
+  maxPartBytes: z.number().int().min(1024),
+  /** Most parts (instances) in one request (413 above). */
+  maxParts: z.number().int().min(1),
+  /** Parts larger than this are spooled to disk instead of memory. */
+  memoryPartBytes: z.number().int().min(0),
+  /** Folder for spooled parts (null = a folder under the OS temp dir). */
+  spoolDir: z.string().min(1).nullable(),
+  /** Concurrent store requests to the upstream per STOW request. */
+  upstreamConcurrency: z.number().int().min(1).max(64),
+  /** Look up each SOP Instance UID in the archive before storing, to answer a re-sent instance with a warning instead of storing it twice. */
+  detectDuplicates: z.boolean(),
+  /** Largest instance accepted in the metadata + bulk data (application/dicom+json) form; it is converted to Part 10 in memory. */
+  maxConvertBytes: z.number().int().min(1024),
+  /** Validation policies; the first whose `match` fits the request applies (none: only the built-in checks). */
+  policies: z.array(stowPolicySchema),
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
@@ -69,6 +128,8 @@ export const configSchema = z.strictObject({
   upstream: upstreamSchema,
   qido: qidoSchema,
   cache: cacheSchema,
+  wado: wadoSchema,
+  stow: stowSchema,
   log: logSchema,
 });
 

@@ -13,8 +13,26 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 const DATE_TIME_SYNTAX: Record<string, RegExp> = { DA, TM, DT };
 
+function inRange(text: string | undefined, min: number, max: number): boolean {
+  return text === undefined || text === '' || (Number(text) >= min && Number(text) <= max);
+}
+
+/** Calendar and clock ranges, not only digit counts: 20191345 is not a date. */
+function plausibleDate(value: string): boolean {
+  return inRange(value.slice(4, 6), 1, 12) && inRange(value.slice(6, 8), 1, 31);
+}
+
+function plausibleTime(value: string): boolean {
+  // Second 60 is a leap second (PS3.5 Table 6.2-1, TM).
+  return inRange(value.slice(0, 2), 0, 23) && inRange(value.slice(2, 4), 0, 59) && inRange(value.slice(4, 6), 0, 60);
+}
+
 export function isValidDateTime(vr: string, value: string): boolean {
-  return DATE_TIME_SYNTAX[vr]?.test(value) ?? false;
+  if (!(DATE_TIME_SYNTAX[vr]?.test(value) ?? false)) return false;
+  if (vr === 'DA') return plausibleDate(value);
+  if (vr === 'TM') return plausibleTime(value);
+  const dateTime = value.replace(/[+-]\d{4}$/, '');
+  return plausibleDate(dateTime.slice(0, 8)) && plausibleTime(dateTime.slice(8));
 }
 
 export function isValidNumber(value: string): boolean {

@@ -1,12 +1,13 @@
 /**
  * The DICOMweb resource tree (PS3.18 §10). Path UIDs are validated here, before
  * any handler runs, so that nothing but a UID can reach an upstream path.
+ * Each transaction module (QIDO, WADO, frames, rendered, STOW…) registers its
+ * own routes on the router through a RouteModule.
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { BadRequestError } from '../http/errors.js';
 import { isSafeUidSegment } from '../dicom/uid.js';
-import type { QidoHandlers } from './qido/handlers.js';
 
 const UID_PARAMS: Record<string, string> = { study: 'Study Instance UID', series: 'Series Instance UID', instance: 'SOP Instance UID' };
 
@@ -19,19 +20,12 @@ function validateUid(name: string) {
   };
 }
 
-export interface DicomwebHandlers {
-  qido: QidoHandlers;
-}
+/** Registers one transaction's routes; paths are relative to the DICOMweb root. */
+export type RouteModule = (router: Router) => void;
 
-export function createDicomwebRouter(basePath: string, handlers: DicomwebHandlers): Router {
+export function createDicomwebRouter(basePath: string, modules: readonly RouteModule[]): Router {
   const router = new Router({ prefix: basePath });
   for (const name of Object.keys(UID_PARAMS)) router.param(name, validateUid(name));
-  const { qido } = handlers;
-  router.get('/studies', qido.handleSearchStudies);
-  router.get('/studies/:study/series', qido.handleSearchStudySeries);
-  router.get('/series', qido.handleSearchSeries);
-  router.get('/studies/:study/instances', qido.handleSearchStudyInstances);
-  router.get('/studies/:study/series/:series/instances', qido.handleSearchSeriesInstances);
-  router.get('/instances', qido.handleSearchInstances);
+  for (const register of modules) register(router);
   return router;
 }

@@ -32,5 +32,11 @@ export function sendCachedAnswer(ctx: Context, answer: CachedAnswer, outcome: Ca
   }
   ctx.status = answer.status;
   ctx.type = mediaType;
-  ctx.body = answer.body;
+  ctx.vary('Accept-Encoding');
+  if (answer.gzip && ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+    ctx.set('Content-Encoding', 'gzip');
+    ctx.body = answer.gzip;
+  } else {
+    ctx.body = answer.body;
+  }
 }

@@ -148,7 +148,7 @@ test('invalidating a study refreshes its answers', async (t) => {
   const { url, gateway } = t.context.gw;
   await get(`${url}/studies/2.25.1003/series`);
   t.is((await get(`${url}/studies/2.25.1003/series`)).headers['x-gateway-cache'], 'HIT');
-  gateway.cache.invalidateStudy('2.25.1003');
+  gateway.metadataCache.invalidateStudy('2.25.1003');
   t.is((await get(`${url}/studies/2.25.1003/series`)).headers['x-gateway-cache'], 'MISS');
 });
 

@@ -16,7 +16,7 @@ const study: DicomJson = {
 
 function matches(query: string): boolean {
   const q = parseQidoQuery(query, ctx);
-  return matchesAll(study, q.filters, q.fuzzy);
+  return matchesAll(study, q.filters, q);
 }
 
 test('single value, wildcard and case of person names', (t) => {
@@ -61,7 +61,8 @@ test('numbers and nested sequence paths', (t) => {
   t.false(matches('RequestAttributesSequence.ScheduledProcedureStepID=SPS-1'));
 });
 
-test('an absent attribute matches only universally', (t) => {
+test('an absent attribute matches only universally, unless emptyvaluematching=true', (t) => {
   t.false(matches('AccessionNumber=A1'));
   t.true(matches('AccessionNumber='));
+  t.true(matches('AccessionNumber=A1&emptyvaluematching=true'));
 });

@@ -62,3 +62,10 @@ export function levelsIncluded(level: QueryLevel): QueryLevel[] {
   if (level === 'series') return ['study', 'series'];
   return ['study', 'series', 'instance'];
 }
+
+/** Levels whose required attributes a result carries (PS3.18 §10.6.3.3): higher levels unless scoped by the path. */
+export function requiredLevels(level: QueryLevel, scopedToStudy: boolean): QueryLevel[] {
+  if (level === 'study') return ['study'];
+  if (level === 'series') return scopedToStudy ? ['series'] : ['study', 'series'];
+  return scopedToStudy ? ['series', 'instance'] : ['study', 'series', 'instance'];
+}

@@ -81,14 +81,21 @@ function numericEqual(filter: QueryFilter, value: unknown): boolean {
   return typeof value === 'number' && Number(filter.value) === value;
 }
 
-export function matchesFilter(dataset: DicomJson, filter: QueryFilter, fuzzy: boolean): boolean {
+export interface MatchOptions {
+  fuzzy: boolean;
+  /** An attribute that is absent or has no value matches any filter (PS3.18 Table 8.3.4-1). */
+  emptyValueMatching?: boolean;
+}
+
+export function matchesFilter(dataset: DicomJson, filter: QueryFilter, options: MatchOptions): boolean {
   if (filter.kind === 'universal') return true;
   const values = valuesAt(dataset, filter.path.map((a) => a.tag));
+  if (values.length === 0) return options.emptyValueMatching === true;
   return values.some((value) =>
-    numericEqual(filter, value) || asStrings(filter.vr, value).some((s) => matchesOne(filter, s, fuzzy)),
+    numericEqual(filter, value) || asStrings(filter.vr, value).some((s) => matchesOne(filter, s, options.fuzzy)),
   );
 }
 
-export function matchesAll(dataset: DicomJson, filters: readonly QueryFilter[], fuzzy: boolean): boolean {
-  return filters.every((f) => matchesFilter(dataset, f, fuzzy));
+export function matchesAll(dataset: DicomJson, filters: readonly QueryFilter[], options: MatchOptions): boolean {
+  return filters.every((f) => matchesFilter(dataset, f, options));
 }

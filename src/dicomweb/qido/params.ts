@@ -11,7 +11,30 @@ import type { QueryLevel } from './levels.js';
 import type { MatchKind, QidoQuery, QueryFilter } from './query.js';
 
 const MAX_VALUE_LENGTH = 1024;
-const CONTROL_PARAMETERS = new Set(['limit', 'offset', 'fuzzymatching', 'includefield']);
+const CONTROL_PARAMETERS = new Set(['limit', 'offset', 'fuzzymatching', 'includefield', 'emptyvaluematching', 'multiplevaluematching']);
+
+function decodeComponent(text: string, parameter?: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new BadRequestError('QIDO_BAD_ENCODING', `Query component "${text.slice(0, 80)}" is not valid percent-encoded UTF-8.`, parameter ? { parameter } : {});
+  }
+}
+
+/**
+ * Splits a query string per RFC 3986: `+` is a literal plus, not a space
+ * (DICOMweb clients encode spaces as %20); malformed escapes are a 400.
+ */
+export function parseQueryString(raw: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const piece of raw.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    const name = decodeComponent(eq === -1 ? piece : piece.slice(0, eq));
+    out.push([name, eq === -1 ? '' : decodeComponent(piece.slice(eq + 1), name)]);
+  }
+  return out;
+}
 
 export interface ParseContext {
   level: QueryLevel;
@@ -35,10 +58,11 @@ function parseNonNegative(param: string, raw: string, min: number): number {
   return Number(raw);
 }
 
-function parseFuzzy(raw: string): boolean {
+function parseBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
   if (/^true$/i.test(raw)) return true;
   if (/^false$/i.test(raw)) return false;
-  throw new BadRequestError('QIDO_BAD_FUZZY', `"fuzzymatching" must be true or false, got "${raw}".`, { parameter: 'fuzzymatching' });
+  throw new BadRequestError('QIDO_BAD_BOOLEAN', `"${name}" must be true or false, got "${raw}".`, { parameter: name });
 }
 
 function badValue(param: string, vr: string, value: string): BadRequestError {
@@ -98,7 +122,7 @@ function single(params: URLSearchParams, name: string): string | undefined {
 
 /** Parses the raw query string of a QIDO-RS request. */
 export function parseQidoQuery(rawQuery: string, ctx: ParseContext): QidoQuery {
-  const params = new URLSearchParams(rawQuery);
+  const params = parseQueryString(rawQuery);
   const ignored = new Set(ctx.ignoredParameters);
   const filters: QueryFilter[] = [];
   const seen = new Set<string>();
@@ -108,17 +132,18 @@ export function parseQidoQuery(rawQuery: string, ctx: ParseContext): QidoQuery {
     seen.add(name);
     filters.push(parseFilter(name, value));
   }
-  const lower = new URLSearchParams([...params].map(([k, v]): [string, string] => [CONTROL_PARAMETERS.has(k.toLowerCase()) ? k.toLowerCase() : k, v]));
+  const lower = new URLSearchParams(params.map(([k, v]): [string, string] => [CONTROL_PARAMETERS.has(k.toLowerCase()) ? k.toLowerCase() : k, v]));
   const limitText = single(lower, 'limit');
   const offsetText = single(lower, 'offset');
-  const fuzzyText = single(lower, 'fuzzymatching');
   return {
     level: ctx.level,
     studyUid: ctx.studyUid,
     seriesUid: ctx.seriesUid,
     filters,
     ...parseIncludeFields(lower.getAll('includefield')),
-    fuzzy: fuzzyText === undefined ? false : parseFuzzy(fuzzyText),
+    fuzzy: parseBoolean('fuzzymatching', single(lower, 'fuzzymatching'), false),
+    emptyValueMatching: parseBoolean('emptyvaluematching', single(lower, 'emptyvaluematching'), false),
+    multipleValueMatching: parseBoolean('multiplevaluematching', single(lower, 'multiplevaluematching'), true),
     limit: limitText === undefined ? undefined : parseNonNegative('limit', limitText, 1),
     offset: offsetText === undefined ? 0 : parseNonNegative('offset', offsetText, 0),
   };

@@ -29,6 +29,10 @@ export interface QidoQuery {
   /** Attribute paths the client asked to have returned. */
   includeFields: AttributeInfo[][];
   fuzzy: boolean;
+  /** PS3.18 Table 8.3.4-1: attributes without a value also match (the gateway then matches itself). */
+  emptyValueMatching: boolean;
+  /** PS3.18 Table 8.3.4-1: a multi-valued attribute matches if any value matches (always so here). */
+  multipleValueMatching: boolean;
   /** Client's limit, if any (the gateway's maximum is applied later). */
   limit?: number;
   offset: number;

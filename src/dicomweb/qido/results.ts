@@ -44,10 +44,10 @@ export function retrieveUrl(dataset: DicomJson, level: QueryLevel, baseUrl: stri
   return sop ? `${url}/instances/${sop}` : undefined;
 }
 
-export function normalizeResult(dataset: DicomJson, level: QueryLevel, baseUrl: string): DicomJson {
+export function normalizeResult(dataset: DicomJson, level: QueryLevel, baseUrl: string, levels: readonly QueryLevel[] = [level]): DicomJson {
   const out: DicomJson = { ...dataset };
-  for (const { tag, vr } of REQUIRED_TAGS[level]) {
-    if (!(tag in out)) out[tag] = { vr };
+  for (const required of levels) {
+    for (const { tag, vr } of REQUIRED_TAGS[required]) if (!(tag in out)) out[tag] = { vr };
   }
   const url = retrieveUrl(dataset, level, baseUrl);
   if (url) out[RETRIEVE_URL] = { vr: 'UR', Value: [url] };

@@ -38,7 +38,10 @@ export interface UpstreamPlan {
   upstreamLimit: number;
 }
 
-export function isForwardable(filter: QueryFilter, fuzzy: boolean): boolean {
+export function isForwardable(filter: QueryFilter, query: Pick<QidoQuery, 'fuzzy' | 'emptyValueMatching'>): boolean {
+  const fuzzy = query.fuzzy;
+  // Upstreams do not know empty-value matching: the gateway matches such queries itself.
+  if (query.emptyValueMatching) return false;
   if (filter.path.length !== 1 || !UPSTREAM_MATCHABLE.has(filter.path[0]!.tag)) return false;
   if (!SAFE_VALUE.test(filter.value)) return false;
   if (filter.vr === 'PN' && fuzzy) return false;
@@ -68,7 +71,7 @@ export function returnTags(query: QidoQuery, localFilters: readonly QueryFilter[
 }
 
 export function planUpstream(query: QidoQuery, effectiveLimit: number, maxScan: number): UpstreamPlan {
-  const forwarded = query.filters.filter((f) => f.kind !== 'universal' && isForwardable(f, query.fuzzy));
+  const forwarded = query.filters.filter((f) => f.kind !== 'universal' && isForwardable(f, query));
   const localFilters = query.filters.filter((f) => f.kind !== 'universal' && !forwarded.includes(f));
   const localPaging = localFilters.length > 0;
   const parts = forwarded.map((f) => `${f.path[0]!.tag}=${f.value}`);

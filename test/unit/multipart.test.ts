@@ -1,0 +1,44 @@
+import test from 'ava';
+import { Readable } from 'node:stream';
+import { boundaryOf, closingDelimiter, partHeader, readMultipart } from '../../src/http/multipart.js';
+
+function body(boundary: string, parts: string[], close = true): Buffer {
+  const chunks = parts.flatMap((p, i) => [partHeader(boundary, { 'Content-Type': 'application/dicom' }, i === 0), Buffer.from(p)]);
+  if (close) chunks.push(closingDelimiter(boundary));
+  return Buffer.concat(chunks);
+}
+
+async function collect(stream: Readable, boundary: string): Promise<string[]> {
+  const out: string[] = [];
+  await readMultipart(stream, boundary, {
+    async onPart(part) {
+      const chunks: Buffer[] = [];
+      for await (const c of part.body) chunks.push(c as Buffer);
+      out.push(`${part.headers['content-type']}:${Buffer.concat(chunks).toString()}`);
+    },
+  });
+  return out;
+}
+
+test('boundaryOf reads quoted and unquoted boundaries', (t) => {
+  t.is(boundaryOf('multipart/related; type="application/dicom"; boundary="abc 1"'), 'abc 1');
+  t.is(boundaryOf('multipart/related; boundary=xyz; type=application/dicom'), 'xyz');
+  t.is(boundaryOf('application/dicom'), undefined);
+  t.is(boundaryOf(undefined), undefined);
+});
+
+test('reads parts in order, byte by byte as well as whole', async (t) => {
+  const raw = body('b0und', ['first', 'second\r\n--not-a-boundary', 'third']);
+  t.deepEqual(await collect(Readable.from([raw]), 'b0und'), ['application/dicom:first', 'application/dicom:second\r\n--not-a-boundary', 'application/dicom:third']);
+  const bytes = [...raw].map((b) => Buffer.from([b]));
+  t.is((await collect(Readable.from(bytes), 'b0und')).length, 3);
+});
+
+test('a body without its closing delimiter is rejected', async (t) => {
+  await t.throwsAsync(collect(Readable.from([body('b', ['x', 'y'], false)]), 'b'));
+});
+
+test('a failing part handler rejects the whole read', async (t) => {
+  const raw = body('b', ['x', 'y']);
+  await t.throwsAsync(readMultipart(Readable.from([raw]), 'b', { onPart: () => { throw new Error('no'); } }), { message: 'no' });
+});
