@@ -13,6 +13,7 @@ import { requestContext } from './http/request-context.js';
 import { healthz } from './http/health.js';
 import { createDicomwebRouter, type RouteModule } from './dicomweb/routes.js';
 import { qidoRoutes } from './dicomweb/qido/routes.js';
+import { wadoRoutes } from './dicomweb/wado/routes.js';
 import type { GatewayServices } from './services.js';
 
 export interface GatewayDeps {
@@ -31,6 +32,7 @@ export interface Gateway extends GatewayServices {
 function routeModules(services: GatewayServices): RouteModule[] {
   return [
     qidoRoutes(services),
+    wadoRoutes(services),
   ];
 }
 

@@ -1,0 +1,54 @@
+/**
+ * WADO-RS metadata: PS3.18 §10.4.1.1.2 (Metadata resources of study, series and
+ * instance), answered as application/dicom+json (§F.2). The slow path viewers
+ * complain about (a 500-instance series takes Orthanc hundreds of ms) is cached:
+ * bounded by bytes, one upstream request for concurrent misses, ETag/304, and
+ * gzip computed once per load. BulkDataURIs point at the gateway.
+ */
+import type { Context } from 'koa';
+import type { GatewayServices } from '../../services.js';
+import { makeAnswer, withGzip, type CachedAnswer } from '../../cache/metadata-cache.js';
+import { NotAcceptableError, NotFoundError, UpstreamFailureError } from '../../http/errors.js';
+import { negotiateSimple } from '../../http/accept.js';
+import { publicBaseUrl } from '../../http/base-url.js';
+import { sendCachedAnswer } from '../../http/send-answer.js';
+import { rewriteMetadataUrls } from './bulkdata-uri.js';
+import { describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
+
+/** XML metadata (multipart/related; type="application/dicom+xml") is not offered. */
+const METADATA_MEDIA_TYPES = ['application/dicom+json', 'application/json'] as const;
+
+export function createMetadataHandlers(services: GatewayServices) {
+  const { upstream, metadataCache } = services;
+
+  async function load(resource: WadoResource, baseUrl: string): Promise<CachedAnswer> {
+    const metadata = await upstream.getJson(`${resourcePath(resource)}/metadata`, '');
+    if (!Array.isArray(metadata)) {
+      throw new UpstreamFailureError(upstream.name, 'sent metadata that is not a DICOM JSON array.', 502, 'UPSTREAM_BAD_RESPONSE');
+    }
+    // Orthanc answers 200 [] (or 404) for what it does not hold: both are "not found".
+    if (metadata.length === 0) throw new NotFoundError(`No ${describe(resource)} in the archive.`);
+    return withGzip(makeAnswer(200, Buffer.from(JSON.stringify(rewriteMetadataUrls(metadata, baseUrl)))));
+  }
+
+  async function metadata(ctx: Context): Promise<void> {
+    const mediaType = negotiateSimple(ctx.get('accept'), METADATA_MEDIA_TYPES);
+    if (!mediaType) {
+      throw new NotAcceptableError(`Metadata is served as ${METADATA_MEDIA_TYPES.join(' or ')}; the Accept header "${ctx.get('accept')}" allows neither.`, METADATA_MEDIA_TYPES);
+    }
+    const resource = resourceOf(ctx);
+    const baseUrl = publicBaseUrl(ctx, services.config.server);
+    const key = JSON.stringify(['metadata', baseUrl, resourcePath(resource)]);
+    const { answer, outcome } = await metadataCache.get(key, resource.study, () => load(resource, baseUrl));
+    sendCachedAnswer(ctx, answer, outcome, mediaType);
+  }
+
+  return {
+    /** §10.4.1.1.2 Study metadata. */
+    handleRetrieveStudyMetadata: metadata,
+    /** §10.4.1.1.2 Series metadata. */
+    handleRetrieveSeriesMetadata: metadata,
+    /** §10.4.1.1.2 Instance metadata. */
+    handleRetrieveInstanceMetadata: metadata,
+  };
+}
