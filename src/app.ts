@@ -10,7 +10,9 @@ import { UpstreamClient } from './upstream/client.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { NotFoundError } from './http/errors.js';
 import { requestContext } from './http/request-context.js';
-import { healthz } from './http/health.js';
+import { opsRouter } from './ops/routes.js';
+import { GatewayMetrics } from './ops/metrics.js';
+import { createRequestScopeStorage } from './http/request-scope.js';
 import { createDicomwebRouter, type RouteModule } from './dicomweb/routes.js';
 import { qidoRoutes } from './dicomweb/qido/routes.js';
 import { wadoRoutes } from './dicomweb/wado/routes.js';
@@ -36,22 +38,39 @@ function routeModules(services: GatewayServices): RouteModule[] {
   ];
 }
 
-export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
-  const logger = deps.logger ?? pino({ level: config.log.level });
-  const services: GatewayServices = {
+function buildServices(config: GatewayConfig, deps: GatewayDeps): GatewayServices {
+  const logger = deps.logger ?? pino({ level: config.log.level, redact: { paths: REDACTED_LOG_PATHS, censor: '[PHI]' } });
+  const metrics = new GatewayMetrics(config.upstream.name);
+  const scope = createRequestScopeStorage();
+  const metadataCache = deps.metadataCache ?? new MetadataCache(config.cache);
+  metrics.addStatsGauges('metadata_cache', 'Metadata cache', () => ({ ...metadataCache.stats() }));
+  return {
     config,
     logger,
-    upstream: deps.upstream ?? new UpstreamClient(config.upstream, logger),
-    metadataCache: deps.metadataCache ?? new MetadataCache(config.cache),
+    upstream: deps.upstream ?? new UpstreamClient(config.upstream, logger, { scope, observer: metrics }),
+    metadataCache,
+    metrics,
+    scope,
+    lifecycle: { draining: false },
+    statusSources: { metadata: () => metadataCache.stats() },
     onClose: [],
   };
+}
+
+/** Log fields that could carry PHI if a future log call included them by mistake. */
+const REDACTED_LOG_PATHS = ['query', 'querystring', 'req.query', '*.PatientName', '*.PatientID', '*.PatientBirthDate', 'headers.authorization'];
+
+export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
+  const services = buildServices(config, deps);
+  const { logger } = services;
   const router = createDicomwebRouter(config.server.basePath, routeModules(services));
+  const ops = opsRouter(services);
 
   const app = new Koa({ proxy: config.server.trustProxy });
   app.silent = true; // errors are logged by errorMiddleware, once
-  app.use(requestContext(logger));
+  app.use(requestContext(logger, services.metrics, services.scope));
   app.use(errorMiddleware(logger));
-  app.use(healthz());
+  app.use(ops.routes());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
   app.use(async (ctx) => {

@@ -9,12 +9,15 @@ import { createGateway, type Gateway } from './app.js';
 
 function closeServer(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
+    // Keep-alive sockets become idle as their last response ends: close them as they do.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     const timer = setTimeout(() => {
       server.closeAllConnections();
       resolve();
     }, timeoutMs);
     timer.unref();
     server.close(() => {
+      clearInterval(sweep);
       clearTimeout(timer);
       resolve();
     });
@@ -28,6 +31,7 @@ function installShutdown(server: Server, gateway: Gateway): void {
     if (stopping) return;
     stopping = true;
     gateway.logger.info({ signal }, 'shutting down');
+    gateway.lifecycle.draining = true;
     await closeServer(server, gateway.config.server.shutdownTimeoutMs);
     await gateway.close();
     gateway.logger.info('stopped');

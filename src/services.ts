@@ -6,6 +6,13 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/schema.js';
 import type { MetadataCache } from './cache/metadata-cache.js';
 import type { UpstreamClient } from './upstream/client.js';
+import type { GatewayMetrics } from './ops/metrics.js';
+import type { RequestScopeStorage } from './http/request-scope.js';
+
+export interface Lifecycle {
+  /** True once shutdown began: readiness answers 503, in-flight requests finish. */
+  draining: boolean;
+}
 
 export interface GatewayServices {
   config: GatewayConfig;
@@ -13,6 +20,12 @@ export interface GatewayServices {
   upstream: UpstreamClient;
   /** QIDO and /metadata answers (bounded by bytes, in memory). */
   metadataCache: MetadataCache;
+  metrics: GatewayMetrics;
+  /** Request id and trace context, reachable from the upstream client. */
+  scope: RequestScopeStorage;
+  lifecycle: Lifecycle;
+  /** Named summaries shown by /status (caches register theirs). */
+  statusSources: Record<string, () => unknown>;
   /** Resources to release on close (disk caches, timers), registered by modules. */
   onClose: Array<() => Promise<void> | void>;
 }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config/schema.js';
+import { GatewayError } from '../http/errors.js';
 
 export interface CachedAnswer {
   status: number;
@@ -22,7 +23,11 @@ export interface CachedAnswer {
   gzip?: Buffer;
 }
 
-export type CacheOutcome = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
+/**
+ * HIT fresh; MISS loaded now; STALE past its TTL, served while one refresh runs;
+ * STALE-IF-ERROR past its TTL, served because the upstream is failing; BYPASS cache off.
+ */
+export type CacheOutcome = 'HIT' | 'MISS' | 'STALE' | 'STALE-IF-ERROR' | 'BYPASS';
 
 /** Scope of an entry: the study it depends on, or GLOBAL_SCOPE for cross-study queries. */
 export const GLOBAL_SCOPE = '*';
@@ -44,6 +49,8 @@ export interface CacheStats {
   hits: number;
   misses: number;
   stale: number;
+  staleIfError: number;
+  evictions: number;
 }
 
 export function makeAnswer(status: number, body: Buffer, headers: Record<string, string> = {}): CachedAnswer {
@@ -60,24 +67,34 @@ export async function withGzip(answer: CachedAnswer): Promise<CachedAnswer> {
   return { ...answer, gzip: await gzipAsync(answer.body, { level: 6 }) };
 }
 
+/** Failures for which a stale answer beats an error: the archive is unreachable or failing. */
+function isOutageError(err: unknown): boolean {
+  return err instanceof GatewayError && err.status >= 502 && err.status <= 504;
+}
+
 export class MetadataCache {
   private readonly lru: LRUCache<string, Entry, { scope: string; load: Loader }>;
   private readonly keysByScope = new Map<string, Set<string>>();
-  private readonly counters = { hits: 0, misses: 0, stale: 0 };
+  private readonly counters = { hits: 0, misses: 0, stale: 0, staleIfError: 0, evictions: 0 };
 
   constructor(private readonly config: GatewayConfig['cache']) {
     this.lru = new LRUCache<string, Entry, { scope: string; load: Loader }>({
       maxSize: config.maxBytes,
       sizeCalculation: (entry, key) => entry.answer.body.length + (entry.answer.gzip?.length ?? 0) + key.length + 256,
-      ttl: config.ttlMs + config.staleWhileRevalidateMs,
+      // Entries outlive their TTL by the longest stale window; freshness is judged in get().
+      ttl: config.ttlMs + Math.max(config.staleWhileRevalidateMs, config.staleIfErrorMs),
       fetchMethod: async (_key, _stale, { context }) => ({
         answer: await context.load(),
         scope: context.scope,
         freshUntil: Date.now() + config.ttlMs,
       }),
-      dispose: (entry, key) => this.unindex(entry.scope, key),
-      // An answer is only ever shown once the upstream gave it; failures are not cached.
+      dispose: (entry, key, reason) => {
+        if (reason === 'evict') this.counters.evictions++;
+        this.unindex(entry.scope, key);
+      },
+      // Failures are never cached, and a failed refresh keeps the previous answer for stale-if-error.
       allowStaleOnFetchRejection: false,
+      noDeleteOnFetchRejection: true,
     });
   }
 
@@ -85,22 +102,39 @@ export class MetadataCache {
     return this.config.enabled;
   }
 
-  /** Returns the cached answer for `key`, loading it (once, shared) when absent. */
+  /** Returns the cached answer for `key`, loading it (once, shared) when absent or expired. */
   async get(key: string, scope: string, load: Loader): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }> {
     if (!this.config.enabled) return { answer: await load(), outcome: 'BYPASS' };
-    const status: LRUCache.Status<string, Entry, { scope: string; load: Loader }> = {};
-    const entry = await this.lru.fetch(key, { context: { scope, load }, status });
-    if (!entry) return { answer: await load(), outcome: 'BYPASS' };
-    this.index(scope, key);
-    if (status.fetch === 'hit' && entry.freshUntil < Date.now()) {
+    const now = Date.now();
+    const cached = this.lru.get(key);
+    if (cached && now < cached.freshUntil) {
+      this.counters.hits++;
+      return { answer: cached.answer, outcome: 'HIT' };
+    }
+    if (cached && now < cached.freshUntil + this.config.staleWhileRevalidateMs) {
       this.counters.stale++;
       // Stale-while-revalidate: answer now, refresh once in the background.
       void this.lru.fetch(key, { context: { scope, load }, forceRefresh: true }).catch(() => undefined);
-      return { answer: entry.answer, outcome: 'STALE' };
+      return { answer: cached.answer, outcome: 'STALE' };
     }
-    const outcome: CacheOutcome = status.fetch === 'hit' ? 'HIT' : 'MISS';
-    this.counters[outcome === 'HIT' ? 'hits' : 'misses']++;
-    return { answer: entry.answer, outcome };
+    return this.loadFresh(key, scope, load, cached, now);
+  }
+
+  private async loadFresh(key: string, scope: string, load: Loader, cached: Entry | undefined, now: number) {
+    try {
+      const entry = await this.lru.fetch(key, { context: { scope, load }, forceRefresh: cached !== undefined });
+      if (!entry) return { answer: await load(), outcome: 'BYPASS' as const };
+      this.index(scope, key);
+      this.counters.misses++;
+      return { answer: entry.answer, outcome: 'MISS' as const };
+    } catch (err) {
+      // Stale-if-error: while the archive is down, what a viewer already saw beats an error page.
+      if (cached && isOutageError(err) && now < cached.freshUntil + this.config.staleIfErrorMs) {
+        this.counters.staleIfError++;
+        return { answer: cached.answer, outcome: 'STALE-IF-ERROR' as const };
+      }
+      throw err;
+    }
   }
 
   /** Drops every entry that depends on `studyUid`, and all cross-study entries. */

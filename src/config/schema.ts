@@ -38,8 +38,30 @@ export const upstreamSchema = z.strictObject({
   bodyTimeoutMs: positiveMs,
   /** Idle socket lifetime; keep it below the upstream's own (Orthanc closes after 1 s). */
   keepAliveTimeoutMs: positiveMs,
-  /** Retries of idempotent requests on connection resets before any byte arrived. */
+  /** Retries of idempotent requests (GET/HEAD) on connection errors, resets before the answer, 502/503/504/429. Never for STOW. */
   retries: z.number().int().min(0).max(10),
+  /** First retry delay; later ones grow exponentially with jitter, up to retryMaxDelayMs (a Retry-After from the upstream wins). */
+  retryInitialDelayMs: z.number().int().min(0),
+  retryMaxDelayMs: z.number().int().min(0),
+  /** Retries allowed per 10 s window, as a share of requests (so retries cannot multiply load on a struggling PACS)… */
+  retryBudgetRatio: z.number().min(0).max(1),
+  /** …but at least this many retries per 10 s window. */
+  retryBudgetMinimum: z.number().int().min(0),
+  /** Consecutive failures (unreachable, timeout, 502/503/504) that open the circuit. */
+  breakerThreshold: z.number().int().min(1),
+  /** How long an open circuit fails fast before one probe request is let through. */
+  breakerHalfOpenAfterMs: z.number().int().min(100),
+  /** Concurrent upstream requests per route class, so a flood of one kind cannot starve the others. */
+  bulkhead: z.strictObject({
+    search: z.number().int().min(1),
+    metadata: z.number().int().min(1),
+    retrieve: z.number().int().min(1),
+    frames: z.number().int().min(1),
+    rendered: z.number().int().min(1),
+    store: z.number().int().min(1),
+    /** Requests waiting for a slot per class before new ones are refused with 503. */
+    queue: z.number().int().min(0),
+  }),
 });
 
 export const qidoSchema = z.strictObject({
@@ -59,6 +81,8 @@ export const cacheSchema = z.strictObject({
   ttlMs: positiveMs,
   /** After the TTL, serve the stale answer for this long while one refresh runs (0 = off). */
   staleWhileRevalidateMs: z.number().int().min(0),
+  /** While the upstream is unreachable, serve answers up to this old, marked stale (Warning 110/111); 0 = off. */
+  staleIfErrorMs: z.number().int().min(0),
 });
 
 export const wadoSchema = z.strictObject({

@@ -18,6 +18,11 @@ export function sendCachedAnswer(ctx: Context, answer: CachedAnswer, outcome: Ca
   ctx.set('Cache-Control', 'private, no-cache');
   ctx.vary('Accept');
   for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
+  if (outcome === 'STALE-IF-ERROR') {
+    // RFC 7234 §5.5.1/§5.5.2 warn codes: what a viewer gets while the archive is down is marked as such.
+    ctx.append('Warning', '110 dicomweb-gateway "Response is Stale"');
+    ctx.append('Warning', '111 dicomweb-gateway "Revalidation Failed: the image archive is unreachable"');
+  }
   if (answer.status === 204) {
     ctx.status = 204;
     ctx.body = null;

@@ -1,13 +1,17 @@
 /**
- * The upstream PACS, spoken to over DICOMweb with an undici keep-alive pool.
- * Callers pass paths relative to the upstream's DICOMweb root; only this module
- * knows the upstream's address, so none leaks into what clients see.
+ * The upstream PACS, spoken to over DICOMweb with an undici keep-alive pool,
+ * every request through the resilience policies (resilience.ts). Callers pass
+ * paths relative to the upstream's DICOMweb root; only this module knows the
+ * upstream's address, so none leaks into what clients see.
  */
-import { Pool, interceptors, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import { UpstreamFailureError } from '../http/errors.js';
+import type { RequestScopeStorage } from '../http/request-scope.js';
 import { mapTransportError } from './errors.js';
+import { RETRY_STATUSES, RetryableStatusError, parseRetryAfterMs } from './outcomes.js';
+import { UpstreamResilience, type ResilienceObserver, type RouteClass } from './resilience.js';
 
 export interface UpstreamRequest {
   /** Path under the DICOMweb root, e.g. `/studies`; built only from validated parts. */
@@ -18,57 +22,85 @@ export interface UpstreamRequest {
   headers?: Record<string, string>;
   body?: Dispatcher.DispatchOptions['body'];
   signal?: AbortSignal;
+  /** Bulkhead to run in; derived from method and path when absent. */
+  routeClass?: RouteClass;
 }
 
 /** Bodies of JSON answers above this are refused rather than held in memory. */
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
 
+export function routeClassOf(method: string, path: string): RouteClass {
+  if (method === 'POST') return 'store';
+  if (path.endsWith('/metadata')) return 'metadata';
+  if (/\/(rendered|thumbnail)$/.test(path)) return 'rendered';
+  if (/\/frames\/|\/bulk\//.test(path)) return 'frames';
+  if (/^\/(studies|series|instances)$|\/(series|instances)$/.test(path)) return 'search';
+  return 'retrieve';
+}
+
+export interface UpstreamClientOptions {
+  scope?: RequestScopeStorage;
+  observer?: ResilienceObserver;
+}
+
 export class UpstreamClient {
   readonly name: string;
+  readonly resilience: UpstreamResilience;
   private readonly pool: Pool;
-  private readonly dispatcher: Dispatcher;
   private readonly rootPath: string;
+  private readonly origin: string;
 
-  constructor(private readonly config: GatewayConfig['upstream'], private readonly log: Logger) {
+  constructor(config: GatewayConfig['upstream'], private readonly log: Logger, private readonly options: UpstreamClientOptions = {}) {
     const url = new URL(config.url);
     this.name = config.name;
+    this.origin = url.origin;
     this.rootPath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: config.connections,
       connectTimeout: config.connectTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
       bodyTimeout: config.bodyTimeoutMs,
+      // Orthanc drops idle sockets after 1 s; closing ours first avoids most resets.
       keepAliveTimeout: config.keepAliveTimeoutMs,
       keepAliveMaxTimeout: config.keepAliveTimeoutMs,
     });
-    // Orthanc drops idle sockets after 1 s: a request may meet a socket that just
-    // closed. Retrying idempotent requests on such resets is safe and invisible.
-    this.dispatcher = this.pool.compose(
-      interceptors.retry({
-        maxRetries: config.retries,
-        minTimeout: 50,
-        maxTimeout: 1000,
-        methods: ['GET', 'HEAD'],
-        statusCodes: [],
-        errorCodes: ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ECONNREFUSED'],
-      }),
-    );
+    this.resilience = new UpstreamResilience(config, options.observer);
   }
 
   /** Sends a request; the caller must consume or cancel the body. */
-  async request(req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
-    const path = this.rootPath + req.path + (req.query ? `?${req.query}` : '');
+  request(req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+    const method = req.method ?? 'GET';
+    const idempotent = method === 'GET' || method === 'HEAD';
+    const routeClass = req.routeClass ?? routeClassOf(method, req.path);
+    return this.resilience.run(routeClass, idempotent, () => this.attempt(req, method, idempotent));
+  }
+
+  private async attempt(req: UpstreamRequest, method: Dispatcher.HttpMethod, idempotent: boolean): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { ...req.headers };
+    const scope = this.options.scope?.getStore();
+    if (scope) {
+      headers.traceparent = scope.traceparent;
+      headers['x-request-id'] = scope.requestId;
+    }
+    let res: Dispatcher.ResponseData;
     try {
-      return await this.dispatcher.request({
-        path,
-        method: req.method ?? 'GET',
-        headers: req.headers,
+      res = await this.pool.request({
+        origin: this.origin,
+        path: this.rootPath + req.path + (req.query ? `?${req.query}` : ''),
+        method,
+        headers,
         body: req.body ?? null,
         signal: req.signal,
       });
     } catch (err) {
       throw mapTransportError(err, this.name);
     }
+    if (idempotent && RETRY_STATUSES.has(res.statusCode)) {
+      const retryAfterMs = parseRetryAfterMs(res.headers['retry-after']);
+      await res.body.dump().catch(() => undefined);
+      throw new RetryableStatusError(res.statusCode, retryAfterMs);
+    }
+    return res;
   }
 
   /** GET a DICOM JSON answer. 204 and 404 mean "nothing there" and give `[]`. */
@@ -106,8 +138,8 @@ export class UpstreamClient {
     const snippet = (await res.body.text().catch(() => '')).slice(0, 500);
     this.log.warn({ upstream: this.name, status: res.statusCode, body: snippet }, 'upstream error status');
     if (res.statusCode === 503 || res.statusCode === 429) {
-      const retryAfter = Number(res.headers['retry-after']);
-      return new UpstreamFailureError(this.name, 'is temporarily unavailable (busy or in maintenance).', 503, 'UPSTREAM_UNAVAILABLE', Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {});
+      const retryAfterMs = parseRetryAfterMs(res.headers['retry-after']);
+      return new UpstreamFailureError(this.name, 'is temporarily unavailable (busy or in maintenance).', 503, 'UPSTREAM_UNAVAILABLE', retryAfterMs ? { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) } : {});
     }
     if (res.statusCode >= 500) return new UpstreamFailureError(this.name, `failed while answering (HTTP ${res.statusCode}).`);
     return new UpstreamFailureError(this.name, `rejected the request (HTTP ${res.statusCode}).`, 502, 'UPSTREAM_REJECTED');

@@ -1,8 +1,9 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GLOBAL_SCOPE, MetadataCache, makeAnswer } from '../../src/cache/metadata-cache.js';
+import { UpstreamUnreachableError, BadRequestError } from '../../src/http/errors.js';
 
-const config = { enabled: true, maxBytes: 64 * 1024, ttlMs: 60_000, staleWhileRevalidateMs: 0 };
+const config = { enabled: true, maxBytes: 64 * 1024, ttlMs: 60_000, staleWhileRevalidateMs: 0, staleIfErrorMs: 0 };
 const answer = (text: string) => makeAnswer(200, Buffer.from(text));
 
 test('concurrent misses of one key share one load', async (t) => {
@@ -70,4 +71,25 @@ test('ETag is a strong validator of the body', (t) => {
   t.is(answer('same').etag, answer('same').etag);
   t.not(answer('same').etag, answer('other').etag);
   t.regex(answer('x').etag, /^"[A-Za-z0-9_-]+"$/);
+});
+
+test('stale-if-error: an expired answer is served while the upstream is down, not for other errors', async (t) => {
+  const cache = new MetadataCache({ ...config, ttlMs: 20, staleIfErrorMs: 10_000 });
+  await cache.get('k', GLOBAL_SCOPE, async () => answer('old'));
+  await sleep(40);
+  const down = await cache.get('k', GLOBAL_SCOPE, async () => { throw new UpstreamUnreachableError('PACS', 'connection refused'); });
+  t.is(down.outcome, 'STALE-IF-ERROR');
+  t.is(down.answer.body.toString(), 'old');
+  await t.throwsAsync(cache.get('k', GLOBAL_SCOPE, async () => { throw new BadRequestError('X', 'no'); }));
+  const back = await cache.get('k', GLOBAL_SCOPE, async () => answer('new'));
+  t.is(back.outcome, 'MISS');
+  t.is(back.answer.body.toString(), 'new');
+  t.is(cache.stats().staleIfError, 1);
+});
+
+test('stale-if-error has a limit', async (t) => {
+  const cache = new MetadataCache({ ...config, ttlMs: 10, staleIfErrorMs: 10 });
+  await cache.get('k', GLOBAL_SCOPE, async () => answer('old'));
+  await sleep(40);
+  await t.throwsAsync(cache.get('k', GLOBAL_SCOPE, async () => { throw new UpstreamUnreachableError('PACS', 'refused'); }));
 });

@@ -1,0 +1,29 @@
+/**
+ * Per-request values that outlive the Koa context's reach (e.g. into a
+ * coalesced cache load or the upstream client): request id and W3C trace
+ * context, carried with AsyncLocalStorage. One storage per app, passed in.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+
+export interface RequestScope {
+  requestId: string;
+  /** W3C traceparent to send upstream: the client's trace with a new span id, or a new trace. */
+  traceparent: string;
+}
+
+export type RequestScopeStorage = AsyncLocalStorage<RequestScope>;
+
+export function createRequestScopeStorage(): RequestScopeStorage {
+  return new AsyncLocalStorage<RequestScope>();
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Continues a valid incoming trace (new parent id = this hop), else starts one (W3C Trace Context §3.2). */
+export function nextTraceparent(incoming: string | undefined): string {
+  const match = incoming ? TRACEPARENT.exec(incoming.trim()) : null;
+  const traceId = match && !/^0+$/.test(match[1]!) ? match[1]! : randomBytes(16).toString('hex');
+  const flags = match ? match[3]! : '01';
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
