@@ -17,7 +17,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY config ./config
 USER node
-ENV GATEWAY_HOST=0.0.0.0 GATEWAY_PORT=8080
+# Listening on all interfaces: the gateway refuses to start until authentication is configured
+# (GATEWAY_SECURITY_OIDC_* or API keys in a GATEWAY_CONFIG file), or allowAnonymous is set explicitly.
+ENV GATEWAY_HOST=0.0.0.0 GATEWAY_PORT=8080 GATEWAY_SECURITY_AUDIT_DIR=/home/node/audit
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GATEWAY_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

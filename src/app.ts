@@ -15,8 +15,12 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { createRequestScopeStorage } from './http/request-scope.js';
 import { createDicomwebRouter, type RouteModule } from './dicomweb/routes.js';
 import { qidoRoutes } from './dicomweb/qido/routes.js';
+import { renderedRoutes } from './dicomweb/wado/rendered/routes.js';
 import { wadoRoutes } from './dicomweb/wado/routes.js';
+import { frameRoutes } from './dicomweb/wado/frames/routes.js';
+import { stowRoutes } from './dicomweb/stow/routes.js';
 import type { GatewayServices } from './services.js';
+import { createSecurity, upstreamConnectOptions } from './security/index.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -34,7 +38,10 @@ export interface Gateway extends GatewayServices {
 function routeModules(services: GatewayServices): RouteModule[] {
   return [
     qidoRoutes(services),
+    renderedRoutes(services),
     wadoRoutes(services),
+    frameRoutes(services),
+    stowRoutes(services),
   ];
 }
 
@@ -47,7 +54,7 @@ function buildServices(config: GatewayConfig, deps: GatewayDeps): GatewayService
   return {
     config,
     logger,
-    upstream: deps.upstream ?? new UpstreamClient(config.upstream, logger, { scope, observer: metrics }),
+    upstream: deps.upstream ?? new UpstreamClient(config.upstream, logger, { scope, observer: metrics, tls: upstreamConnectOptions(config.security.upstreamTls) }),
     metadataCache,
     metrics,
     scope,
@@ -65,11 +72,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const { logger } = services;
   const router = createDicomwebRouter(config.server.basePath, routeModules(services));
   const ops = opsRouter(services);
+  const security = createSecurity(services);
+  services.onClose.push(() => security.close());
 
   const app = new Koa({ proxy: config.server.trustProxy });
   app.silent = true; // errors are logged by errorMiddleware, once
   app.use(requestContext(logger, services.metrics, services.scope));
   app.use(errorMiddleware(logger));
+  for (const stage of security.middleware) app.use(stage); // headers/CORS, audit, edge limits, authn/authz
+  app.use(security.adminRouter.routes());
   app.use(ops.routes());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));

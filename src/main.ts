@@ -3,11 +3,13 @@
  * On SIGTERM/SIGINT the server stops accepting, in-flight requests get up to
  * server.shutdownTimeoutMs to finish, then upstream sockets close.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createGateway, type Gateway } from './app.js';
+import { createListener, securityStartupProblems } from './security/index.js';
 
-function closeServer(server: Server, timeoutMs: number): Promise<void> {
+function closeServer(server: Server | HttpsServer, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     // Keep-alive sockets become idle as their last response ends: close them as they do.
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
@@ -25,7 +27,7 @@ function closeServer(server: Server, timeoutMs: number): Promise<void> {
   });
 }
 
-function installShutdown(server: Server, gateway: Gateway): void {
+function installShutdown(server: Server | HttpsServer, gateway: Gateway): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -52,13 +54,22 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Without authentication only loopback is served, unless security.allowAnonymous says otherwise.
+  const security = securityStartupProblems(config);
+  if (security.errors.length > 0) {
+    for (const error of security.errors) console.error(error);
+    process.exit(2);
+  }
+  for (const warning of security.warnings) console.error(`\n*** SECURITY WARNING: ${warning}\n`);
   const gateway = createGateway(config);
-  const server = createServer(gateway.app.callback());
+  const listener = createListener(config.security, gateway.app.callback(), gateway.logger);
+  const server = listener.server;
+  process.on('SIGHUP', () => listener.reload()); // re-read the TLS certificate and key
   server.keepAliveTimeout = 65_000;
   server.listen(config.server.port, config.server.host, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
-    gateway.logger.info({ url: `http://${config.server.host}:${port}${config.server.basePath}`, upstream: config.upstream.name }, 'gateway listening');
+    gateway.logger.info({ url: `${listener.protocol}://${config.server.host}:${port}${config.server.basePath}`, upstream: config.upstream.name }, 'gateway listening');
   });
   installShutdown(server, gateway);
 }

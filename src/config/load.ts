@@ -4,7 +4,8 @@
  * deep-frozen and passed to whoever needs it; nothing reads config globally.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PROJECT_ROOT } from './project-root.js';
 import { configSchema, type GatewayConfig } from './schema.js';
 import { ENV_BINDINGS, parseEnvValue } from './env.js';
 
@@ -15,7 +16,7 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULT_FILE = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+const DEFAULT_FILE = path.join(PROJECT_ROOT, 'config', 'default.json');
 
 type Json = Record<string, unknown>;
 

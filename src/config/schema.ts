@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SOP_CLASS_GROUP_NAMES } from '../dicomweb/stow/sop-classes.js';
+import { securitySchema } from '../security/config.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().min(1);
@@ -96,6 +97,10 @@ export const wadoSchema = z.strictObject({
   renderedCacheMaxBytes: z.number().int().min(1024),
   /** Default edge of /thumbnail images in pixels when no viewport is given. */
   thumbnailSize: z.number().int().min(16).max(1024),
+  /** Largest stored instance the gateway downloads to render itself when the upstream cannot (422 above). */
+  renderedMaxInstanceBytes: z.number().int().min(1024),
+  /** `Cache-Control: private, max-age` of rendered images and thumbnails, in seconds (they are PHI: keep it short). */
+  renderedMaxAgeSeconds: z.number().int().min(0),
 });
 
 const stowPolicyMatchSchema = z.strictObject({
@@ -154,6 +159,7 @@ export const configSchema = z.strictObject({
   cache: cacheSchema,
   wado: wadoSchema,
   stow: stowSchema,
+  security: securitySchema,
   log: logSchema,
 });
 

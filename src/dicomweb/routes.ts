@@ -8,6 +8,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { BadRequestError } from '../http/errors.js';
 import { isSafeUidSegment } from '../dicom/uid.js';
+import { authorizeStudyParam } from '../security/hooks.js';
 
 const UID_PARAMS: Record<string, string> = { study: 'Study Instance UID', series: 'Series Instance UID', instance: 'SOP Instance UID' };
 
@@ -16,6 +17,8 @@ function validateUid(name: string) {
     if (!isSafeUidSegment(uid)) {
       throw new BadRequestError('INVALID_UID', `${UID_PARAMS[name]} "${uid.slice(0, 80)}" in the path is not a valid UID (digits and dots, at most 64 characters).`, { parameter: name });
     }
+    // Every study-scoped resource: 404, as for a missing study, when the caller may not see it.
+    if (name === 'study') await authorizeStudyParam(ctx, uid);
     return next();
   };
 }

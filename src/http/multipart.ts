@@ -60,12 +60,21 @@ export function readMultipart(source: Readable, boundary: string, options: ReadM
     };
     dicer.on('part', (part: Readable & { on(event: 'header', cb: (h: Record<string, string[]>) => void): unknown }) => {
       count++;
+      let gotHeader = false;
+      // Flowing until the header block is read: a part whose headers never end (no blank
+      // line before the next delimiter) gets no 'header' event and would stall dicer unread.
+      part.resume();
       part.once('header', (raw) => {
+        gotHeader = true;
+        part.pause(); // dicer pushes body bytes only after 'header': none is lost
         const handled = chain.then(() => options.onPart({ headers: firstValues(raw), body: part }));
         chain = handled.catch((err: unknown) => {
           part.resume();
           fail(err);
         });
+      });
+      part.once('end', () => {
+        if (!gotHeader) fail(new Error('a multipart part has no complete header block (no blank line after its headers)'));
       });
       part.once('error', fail);
     });

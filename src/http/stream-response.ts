@@ -6,12 +6,22 @@
  *   connection looks like a clean end) destroys the client connection, so the
  *   client sees a reset, never a silently truncated "success".
  */
-import { PassThrough, Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 
-/** Passes bytes through unchanged and fails at the end if `--boundary--` never appeared. */
-export class ClosingDelimiterGuard extends Transform {
+/** Passes bytes through unchanged, counting them (a 'data' listener would start the flow too early). */
+export class CountingStream extends Transform {
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/** Counts, and fails at the end if `--boundary--` never appeared. */
+export class ClosingDelimiterGuard extends CountingStream {
   private readonly delimiter: Buffer;
   private tail: Buffer = Buffer.alloc(0);
   private seen = false;
@@ -22,6 +32,7 @@ export class ClosingDelimiterGuard extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
     if (!this.seen) {
       // Only the last bytes of the previous chunk can start a delimiter that spans chunks.
       const window = this.tail.length ? Buffer.concat([this.tail, chunk.subarray(0, this.delimiter.length)]) : Buffer.alloc(0);
@@ -45,19 +56,15 @@ export interface StreamOptions {
 }
 
 export function streamToClient(ctx: Context, upstreamBody: Readable, options: StreamOptions): void {
-  const out = new PassThrough();
-  let bytes = 0;
-  out.on('data', (c: Buffer) => (bytes += c.length));
-  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [upstreamBody];
-  if (options.boundary) stages.push(new ClosingDelimiterGuard(options.boundary));
+  const out = options.boundary ? new ClosingDelimiterGuard(options.boundary) : new CountingStream();
   const onDone = (err?: Error | null) => {
     const clientGone = ctx.res.destroyed || ctx.req.destroyed;
     if (err && !clientGone) {
-      options.log.warn({ err: err.message, route: ctx.path, bytes }, 'upstream stream failed; resetting client connection');
+      options.log.warn({ err: err.message, route: ctx.path, bytes: out.bytes }, 'upstream stream failed; resetting client connection');
       ctx.req.socket.destroy();
     }
-    options.onEnd?.(bytes, err ?? undefined);
+    options.onEnd?.(out.bytes, err ?? undefined);
   };
-  pipeline([...stages, out] as unknown as [Readable, PassThrough], onDone);
+  pipeline(upstreamBody, out, onDone);
   ctx.body = out;
 }

@@ -41,6 +41,8 @@ export function routeClassOf(method: string, path: string): RouteClass {
 export interface UpstreamClientOptions {
   scope?: RequestScopeStorage;
   observer?: ResilienceObserver;
+  /** TLS options for an https:// upstream (custom CA, client certificate): undici `connect` options. */
+  tls?: Record<string, unknown>;
 }
 
 export class UpstreamClient {
@@ -63,6 +65,7 @@ export class UpstreamClient {
       // Orthanc drops idle sockets after 1 s; closing ours first avoids most resets.
       keepAliveTimeout: config.keepAliveTimeoutMs,
       keepAliveMaxTimeout: config.keepAliveTimeoutMs,
+      ...(options.tls && { connect: options.tls }),
     });
     this.resilience = new UpstreamResilience(config, options.observer);
   }

@@ -1,7 +1,10 @@
 /**
  * Starts a gateway app on a free loopback port for one test, and tears it down.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createGateway, type Gateway } from '../../src/app.js';
@@ -18,9 +21,11 @@ export interface RunningGateway {
 }
 
 export async function startGateway(upstreamUrl: string, overrides: Record<string, unknown> = {}): Promise<RunningGateway> {
+  // Each gateway writes its audit trail to its own folder, removed on close.
+  const auditDir = mkdtempSync(path.join(os.tmpdir(), 'dwgw-test-audit-'));
   const config = loadConfig({
     env: {},
-    overrides: mergeDeep({ server: { port: 0 }, upstream: { url: upstreamUrl }, log: { level: 'silent' } }, overrides),
+    overrides: mergeDeep({ server: { port: 0 }, upstream: { url: upstreamUrl }, log: { level: 'silent' }, security: { audit: { dir: auditDir } } }, overrides),
   });
   const gateway = createGateway(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const server = createServer(gateway.app.callback());
@@ -36,6 +41,7 @@ export async function startGateway(upstreamUrl: string, overrides: Record<string
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
+      rmSync(auditDir, { recursive: true, force: true });
     },
   };
 }

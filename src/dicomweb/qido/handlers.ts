@@ -11,6 +11,7 @@ import { sendCachedAnswer } from '../../http/send-answer.js';
 import type { QueryLevel } from './levels.js';
 import { parseQidoQuery } from './params.js';
 import type { QidoService } from './service.js';
+import { filterSearchAnswer } from '../../security/hooks.js';
 
 /** PS3.18 §10.6.3.1: DICOM JSON is the default; XML (multipart dicom+xml) is not offered. */
 const QIDO_MEDIA_TYPES = ['application/dicom+json', 'application/json'] as const;
@@ -37,7 +38,7 @@ export function createQidoHandlers(service: QidoService, config: GatewayConfig):
       ignoredParameters: config.qido.ignoredParameters,
     });
     const { answer, outcome } = await service.search(query, publicBaseUrl(ctx, config.server));
-    sendCachedAnswer(ctx, answer, outcome, mediaType);
+    sendCachedAnswer(ctx, await filterSearchAnswer(ctx, answer), outcome, mediaType);
   }
 
   return {

@@ -12,7 +12,7 @@ import { NotAcceptableError, NotFoundError, UpstreamFailureError } from '../../h
 import { negotiateSimple } from '../../http/accept.js';
 import { publicBaseUrl } from '../../http/base-url.js';
 import { sendCachedAnswer } from '../../http/send-answer.js';
-import { rewriteMetadataUrls } from './bulkdata-uri.js';
+import { rewriteMetadataUrls } from './bulkdata/uri.js';
 import { describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
 
 /** XML metadata (multipart/related; type="application/dicom+xml") is not offered. */

@@ -1,0 +1,213 @@
+/**
+ * Whole instances, as stored by the archive, kept on disk (DiskLru) so that
+ * frames and bulk data are served by positional reads instead of asking the PACS
+ * to decode or re-read the whole instance per frame (PS3.18 §10.4.1.1.5–6).
+ *
+ * An instance is fetched once with `transfer-syntax=*` (PS3.18 §8.7.3.5.2: as
+ * stored), its single part streamed to disk (never held in memory), then
+ * described by a caller-supplied function (index, inflate…). Concurrent
+ * requests for one instance share one download (DiskLru coalesces).
+ */
+import { createWriteStream } from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { DiskLru, type DiskEntry } from './disk-lru.js';
+import { GatewayError, NotFoundError, UpstreamFailureError } from '../http/errors.js';
+import { boundaryOf, readMultipart } from '../http/multipart.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import { isAbortError, mapTransportError } from '../upstream/errors.js';
+
+export interface InstanceUids {
+  study: string;
+  series: string;
+  instance: string;
+}
+
+export interface InstanceStoreOptions {
+  dir: string;
+  maxBytes: number;
+  /** Instances larger than this are never stored. */
+  maxInstanceBytes: number;
+}
+
+/** Turns a freshly written file into what is remembered about it; may rewrite the file in place. */
+export type DescribeInstance<M> = (file: string) => Promise<M>;
+
+export class InstanceTooLargeError extends Error {
+  readonly code = 'INSTANCE_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`instance larger than the instance cache limit of ${limit} bytes`);
+  }
+}
+
+export interface InstanceStoreStats {
+  entries: number;
+  bytes: number;
+  /** Instance downloads started (one per cache miss, however many requests waited for it). */
+  downloads: number;
+  downloadedBytes: number;
+  failedDownloads: number;
+}
+
+const STORED_AS_IS = 'multipart/related; type="application/dicom"; transfer-syntax=*';
+
+/** Passes bytes through and fails once more than `limit` went by. */
+function byteLimit(limit: number, counted: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      counted.bytes += chunk.length;
+      if (counted.bytes > limit) done(new InstanceTooLargeError(limit));
+      else done(null, chunk);
+    },
+  });
+}
+
+/**
+ * An error met while reading an upstream body, as the client should see it:
+ * socket failures become 502/504, a body that is not what was announced is the
+ * archive's fault (502); the gateway's own disk errors stay internal.
+ */
+export function upstreamBodyError(err: unknown, upstreamName: string): unknown {
+  if (err instanceof GatewayError || err instanceof InstanceTooLargeError || isAbortError(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(ECONNRESET|EPIPE|ETIMEDOUT|UND_ERR_[A-Z_]+)$/.test(code)) return mapTransportError(err, upstreamName);
+  if (typeof code === 'string' && code.startsWith('E')) return err;
+  return new UpstreamFailureError(upstreamName, `sent an answer that cannot be read (${(err as Error)?.message ?? String(err)}).`, 502, 'UPSTREAM_BAD_RESPONSE');
+}
+
+/**
+ * The upstream dropped the connection in the middle of a body. The test upstream
+ * does so now and then under concurrent transcoding; while nothing reached the
+ * client yet, asking again once is safe (GET) and usually succeeds.
+ */
+export function isSocketDrop(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+export function instanceKey(uids: InstanceUids): string {
+  return `${uids.study}/${uids.series}/${uids.instance}`;
+}
+
+export class InstanceStore<M> {
+  /** Created on first download, so that a gateway that never serves frames leaves no folder behind. */
+  private diskLru: DiskLru<M> | undefined;
+  private readonly closing = new AbortController();
+  private readonly counters = { downloads: 0, downloadedBytes: 0, failedDownloads: 0 };
+
+  constructor(
+    private readonly options: InstanceStoreOptions,
+    private readonly upstream: UpstreamClient,
+    private readonly describe: DescribeInstance<M>,
+    private readonly log: Logger,
+  ) {}
+
+  private get disk(): DiskLru<M> {
+    if (this.closing.signal.aborted) throw new Error('instance store is closed');
+    this.diskLru ??= new DiskLru<M>({ dir: this.options.dir, maxBytes: this.options.maxBytes });
+    return this.diskLru;
+  }
+
+  /** The cached instance, if any (no download). */
+  get(uids: InstanceUids): DiskEntry<M> | undefined {
+    return this.diskLru?.get(instanceKey(uids));
+  }
+
+  /** The cached instance, downloaded now if needed (once, shared by concurrent callers). */
+  async fetch(uids: InstanceUids): Promise<DiskEntry<M>> {
+    return this.disk.fetch(instanceKey(uids), (temp) => this.download(uids, temp));
+  }
+
+  delete(uids: InstanceUids): void {
+    this.diskLru?.delete(instanceKey(uids));
+  }
+
+  /** Drops a study's instances (after STOW-RS replaced some, say). */
+  invalidateStudy(studyUid: string): number {
+    return this.diskLru?.deletePrefix(`${studyUid}/`) ?? 0;
+  }
+
+  stats(): InstanceStoreStats {
+    return { ...(this.diskLru?.stats() ?? { entries: 0, bytes: 0 }), ...this.counters };
+  }
+
+  close(): void {
+    this.closing.abort();
+    this.diskLru?.close();
+  }
+
+  private async download(uids: InstanceUids, temp: string): Promise<M> {
+    this.counters.downloads++;
+    const started = Date.now();
+    try {
+      const bytes = await this.downloadOnce(uids, temp).catch((err: unknown) => {
+        if (!isSocketDrop(err) || this.closing.signal.aborted) throw err;
+        this.log.debug({ instance: uids.instance }, 'instance download cut by the upstream; asking again');
+        return this.downloadOnce(uids, temp);
+      }).catch((err: unknown) => {
+        throw upstreamBodyError(err, this.upstream.name);
+      });
+      this.counters.downloadedBytes += bytes;
+      const meta = await this.describe(temp);
+      this.log.debug({ instance: uids.instance, bytes, ms: Date.now() - started }, 'instance stored for frame access');
+      return meta;
+    } catch (err) {
+      this.counters.failedDownloads++;
+      throw err;
+    }
+  }
+
+  private async downloadOnce(uids: InstanceUids, temp: string): Promise<number> {
+    const res = await this.upstream.request({
+      path: `/studies/${uids.study}/series/${uids.series}/instances/${uids.instance}`,
+      headers: { accept: STORED_AS_IS },
+      signal: this.closing.signal,
+    });
+    return this.writeAnswer(res, temp);
+  }
+
+  private async writeAnswer(res: Dispatcher.ResponseData, temp: string): Promise<number> {
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      throw new NotFoundError('The image archive has no such instance in this study and series.', 'INSTANCE_NOT_FOUND');
+    }
+    if (res.statusCode >= 400) throw await this.upstream.failure(res);
+    const limit = this.options.maxInstanceBytes;
+    const declared = Number(res.headers['content-length'] ?? NaN);
+    if (declared > limit + 64 * 1024) {
+      res.body.destroy();
+      throw new InstanceTooLargeError(limit);
+    }
+    const counted = { bytes: 0 };
+    const contentType = String(res.headers['content-type'] ?? '');
+    const boundary = boundaryOf(contentType);
+    if (!boundary) {
+      // A single-part application/dicom answer (some archives send one for one instance).
+      if (!contentType.toLowerCase().startsWith('application/dicom')) {
+        res.body.destroy();
+        throw new UpstreamFailureError(this.upstream.name, `sent an instance as "${contentType.slice(0, 80)}" instead of multipart/related application/dicom.`, 502, 'UPSTREAM_BAD_RESPONSE');
+      }
+      await pipeline(res.body, byteLimit(limit, counted), createWriteStream(temp));
+      return counted.bytes;
+    }
+    return this.writeFirstPart(res, boundary, temp, counted);
+  }
+
+  private async writeFirstPart(res: Dispatcher.ResponseData, boundary: string, temp: string, counted: { bytes: number }): Promise<number> {
+    let written = false;
+    await readMultipart(res.body, boundary, {
+      onPart: async (part) => {
+        if (written) {
+          part.body.resume(); // one instance was asked for; anything more is ignored
+          return;
+        }
+        written = true;
+        await pipeline(part.body, byteLimit(this.options.maxInstanceBytes, counted), createWriteStream(temp));
+      },
+    });
+    if (!written) throw new UpstreamFailureError(this.upstream.name, 'answered the instance request with no instance.', 502, 'UPSTREAM_BAD_RESPONSE');
+    return counted.bytes;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Reads the parts of a STOW-RS request body (PS3.18 §10.5.1.4) one at a time,
+ * spooling each to memory or disk, under the configured limits: request bytes,
+ * part bytes and part count (413 naming the limit). Memory stays bounded: the
+ * next part is not read until the consumer has taken the previous one.
+ */
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { GatewayConfig } from '../../config/schema.js';
+import { BadRequestError, GatewayError } from '../../http/errors.js';
+import { readMultipart, type PartHeaders } from '../../http/multipart.js';
+import { PayloadTooLargeError, formatBytes } from './errors.js';
+import type { StowBody } from './media-type.js';
+import { spoolStream, spoolDirectory, type Spool } from './spool.js';
+
+export interface SpooledPart {
+  /** 1-based position in the request. */
+  index: number;
+  headers: PartHeaders;
+  spool: Spool;
+}
+
+/** Called for each part in order; it owns the spool from then on and must release it. */
+export type PartConsumer = (part: SpooledPart) => Promise<void>;
+
+export function requestTooLarge(max: number): PayloadTooLargeError {
+  return new PayloadTooLargeError('stow.maxRequestBytes', max, `The request body is larger than the gateway accepts (${formatBytes(max)}, stow.maxRequestBytes). Send the instances in several requests.`);
+}
+
+function partTooLarge(index: number, max: number): PayloadTooLargeError {
+  return new PayloadTooLargeError('stow.maxPartBytes', max, `Part ${index} is larger than the gateway accepts for one instance (${formatBytes(max)}, stow.maxPartBytes).`);
+}
+
+function tooManyParts(max: number): PayloadTooLargeError {
+  return new PayloadTooLargeError('stow.maxParts', max, `The request has more than ${max} parts (stow.maxParts). Send the instances in several requests.`);
+}
+
+/** Counts body bytes and fails the stream as soon as the limit is passed. */
+class ByteLimit extends Transform {
+  bytes = 0;
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) done(requestTooLarge(this.max));
+    else done(null, chunk);
+  }
+}
+
+/** Malformed-multipart errors from dicer become a 400 that says what is wrong. */
+function asRequestError(err: unknown): unknown {
+  if (err instanceof GatewayError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  if (/aborted|ECONNRESET|premature close/i.test(message)) return err;
+  return new BadRequestError('MULTIPART_MALFORMED', `The multipart/related body could not be read: ${message.slice(0, 200)}.`, { parameter: 'body' });
+}
+
+export class PartReader {
+  private readonly dir: string;
+  private current?: Readable;
+  private failed = false;
+  private inflight?: Promise<void>;
+
+  constructor(private readonly config: GatewayConfig['stow'], private readonly budget?: { remaining: number }) {
+    this.dir = spoolDirectory(config.spoolDir);
+  }
+
+  /** Resolves with the number of parts once the body was read; rejects on a malformed body or a limit. */
+  async read(req: Readable, body: StowBody, consume: PartConsumer): Promise<number> {
+    const limited = new ByteLimit(this.config.maxRequestBytes);
+    // Not stream.pipeline: it would destroy the request (and its socket) on a limit,
+    // leaving no way to answer 413. A client abort still fails the reader.
+    req.once('error', (err) => limited.destroy(err));
+    req.once('aborted', () => limited.destroy(new Error('request aborted')));
+    limited.once('error', () => req.unpipe(limited));
+    req.pipe(limited);
+    try {
+      if (body.kind === 'single') {
+        await this.spoolPart(1, { 'content-type': 'application/dicom' }, limited, consume);
+        return 1;
+      }
+      let count = 0;
+      return await readMultipart(limited, body.boundary, {
+        onPart: async (part) => {
+          // readMultipart still hands over parts queued before it failed; their streams never end.
+          if (this.failed) {
+            part.body.destroy();
+            return;
+          }
+          count++;
+          if (count > this.config.maxParts) {
+            part.body.resume();
+            throw tooManyParts(this.config.maxParts);
+          }
+          await this.spoolPart(count, part.headers, part.body, consume);
+        },
+      });
+    } catch (err) {
+      this.failed = true;
+      this.current?.destroy(err as Error);
+      // Read no further and hand over nothing more, but let the part in hand settle (its spool released or taken).
+      await this.inflight?.catch(() => undefined);
+      throw asRequestError(err);
+    }
+  }
+
+  private async spoolPart(index: number, headers: PartHeaders, stream: Readable, consume: PartConsumer): Promise<void> {
+    if (this.failed) {
+      stream.destroy();
+      return;
+    }
+    this.current = stream;
+    const task = (async () => {
+      const spool = await spoolStream(stream, this.dir, {
+        memoryBytes: this.config.memoryPartBytes,
+        maxBytes: this.config.maxPartBytes,
+        onTooLarge: () => partTooLarge(index, this.config.maxPartBytes),
+        ...(this.budget && { budget: this.budget }),
+      });
+      this.current = undefined;
+      // The body failed while this part was being finished: nobody will take it.
+      if (this.failed) await spool.release();
+      else await consume({ index, headers, spool });
+    })();
+    this.inflight = task;
+    await task;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Where frames come from (PS3.18 §10.4.1.1.6). The upstream decodes or re-reads
+ * the whole instance for every frame of a compressed or large multi-frame
+ * instance, so the gateway keeps such instances on disk and serves their frames
+ * by positional reads. Policy:
+ * - a cached instance is always served from disk;
+ * - the first request for frame 1 of an unknown instance is relayed from the
+ *   upstream, untouched but for headers: single-frame uncompressed stacks (the
+ *   common case) cost one hop and no download;
+ * - a second request for the same instance, a frame other than 1, a frame list,
+ *   a compressed answer, or an upstream that cannot serve the frame (400/500 for
+ *   big endian, deflated, non-image instances) bring the instance into the store;
+ * - instances too large for the store, or whose file cannot be indexed, are
+ *   always relayed.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { EntryTooLargeError, type DiskEntry } from '../../../cache/disk-lru.js';
+import { InstanceTooLargeError, instanceKey, type InstanceStore, type InstanceUids } from '../../../cache/instance-store.js';
+import { NotAcceptableError, NotFoundError, UpstreamFailureError } from '../../../http/errors.js';
+import { supportedMediaTypes, type RetrieveChoice } from '../../../http/retrieve-negotiation.js';
+import { Part10Error } from '../../../dicom/part10/index.js';
+import { EXPLICIT_VR_LE } from '../../../dicom/transfer-syntax.js';
+import type { UpstreamClient } from '../../../upstream/client.js';
+import { CachedFileGoneError, framesFromDisk, type AnswerSource, type StreamAnswer } from './answer.js';
+import type { InstanceSummary } from './frame-index.js';
+import { frameCount } from './layout.js';
+import { OCTET_STREAM, passThroughChoice, planFrames } from './negotiation.js';
+import { framesFromUpstream, type UpstreamFramesRequest } from './upstream.js';
+
+export interface FrameRequest {
+  uids: InstanceUids;
+  frames: number[];
+  choices: readonly RetrieveChoice[];
+  signal: AbortSignal;
+  location(frame: number): string;
+}
+
+type Entry = DiskEntry<InstanceSummary>;
+
+/** Instances remembered as seen (one frame request already relayed) or as never storable. */
+const SEEN_INSTANCES = 100_000;
+
+export class FrameService {
+  private readonly seen = new LRUCache<string, true>({ max: SEEN_INSTANCES });
+  /** Instances always relayed, with the reason (too large, unreadable file). */
+  private readonly relayed = new LRUCache<string, string>({ max: SEEN_INSTANCES });
+
+  constructor(
+    private readonly upstream: UpstreamClient,
+    private readonly store: InstanceStore<InstanceSummary>,
+    private readonly log: Logger,
+  ) {}
+
+  async retrieve(req: FrameRequest): Promise<StreamAnswer> {
+    const key = instanceKey(req.uids);
+    const cached = this.store.get(req.uids);
+    if (cached) {
+      return this.fromEntry(cached, req, 'HIT').catch((err: unknown) => {
+        if (err instanceof CachedFileGoneError) return this.fromStore(req, true);
+        throw err;
+      });
+    }
+    if (this.relayed.has(key)) return this.relayAlways(req);
+    const firstSight = !this.seen.has(key);
+    this.seen.set(key, true);
+    const choice = firstSight && req.frames.length === 1 && req.frames[0] === 1 ? passThroughChoice(req.choices) : undefined;
+    if (choice) {
+      const result = await framesFromUpstream(this.upstream, this.upstreamRequest(req, choice));
+      if (result.kind === 'answer') {
+        if (result.encapsulated) this.prefetch(req.uids);
+        return result.answer;
+      }
+      this.log.debug({ instance: req.uids.instance, status: result.status }, 'upstream declined a frame; storing the instance');
+    }
+    return this.fromStore(req);
+  }
+
+  private upstreamRequest(req: FrameRequest, choice: RetrieveChoice): UpstreamFramesRequest {
+    return { uids: req.uids, frames: req.frames, choice, signal: req.signal, location: req.location };
+  }
+
+  /** Brings a compressed instance into the store after its first frame was relayed. */
+  private prefetch(uids: InstanceUids): void {
+    this.store.fetch(uids).catch((err: unknown) => {
+      if (!this.noteUnstorable(uids, err)) this.log.debug({ err, instance: uids.instance }, 'background instance fetch failed');
+    });
+  }
+
+  /** Remembers instances the store can never hold; returns the reason, or undefined for other errors. */
+  private noteUnstorable(uids: InstanceUids, err: unknown): string | undefined {
+    let reason: string | undefined;
+    if (err instanceof InstanceTooLargeError || err instanceof EntryTooLargeError) reason = 'too large for the instance cache';
+    else if (err instanceof Part10Error) reason = `file not indexable (${err.code})`;
+    if (reason) {
+      this.relayed.set(instanceKey(uids), reason);
+      this.log.info({ instance: uids.instance, reason }, 'instance frames will be relayed from the upstream');
+    }
+    return reason;
+  }
+
+  private async fromStore(req: FrameRequest, retried = false): Promise<StreamAnswer> {
+    let entry: Entry;
+    try {
+      entry = await this.store.fetch(req.uids);
+    } catch (err) {
+      if (this.noteUnstorable(req.uids, err)) return this.relayAlways(req);
+      throw err;
+    }
+    try {
+      return await this.fromEntry(entry, req, 'MISS');
+    } catch (err) {
+      if (!(err instanceof CachedFileGoneError) || retried) throw err;
+      return this.fromStore(req, true);
+    }
+  }
+
+  private async fromEntry(entry: Entry, req: FrameRequest, source: AnswerSource): Promise<StreamAnswer> {
+    const pixel = entry.meta.pixel;
+    if (!pixel) {
+      throw new NotFoundError('This instance has no pixel data, so it has no frames (it is not an image: a structured report, document or waveform, say). Its content is available through /metadata and its bulk data.', 'NO_PIXEL_DATA');
+    }
+    if (!pixel.table) return this.relayAlways(req); // the upstream may know how to split what the gateway cannot
+    const count = frameCount(pixel.table);
+    const beyond = req.frames.find((f) => f > count);
+    if (beyond !== undefined) {
+      throw new NotFoundError(`Frame ${beyond} requested; the instance has ${count} frame${count === 1 ? '' : 's'}.`, 'FRAME_OUT_OF_RANGE');
+    }
+    const plan = planFrames(req.choices, entry.meta.transferSyntaxUid, pixel.encapsulated, req.frames.length);
+    if (plan.source === 'decode') {
+      return this.relayOrFail(req, { multipart: plan.multipart, partType: OCTET_STREAM, transferSyntax: EXPLICIT_VR_LE });
+    }
+    try {
+      return await framesFromDisk({ file: entry.path, table: pixel.table, frames: req.frames, format: plan, location: req.location }, source);
+    } catch (err) {
+      if (err instanceof CachedFileGoneError) this.store.delete(req.uids);
+      throw err;
+    }
+  }
+
+  /** For instances the store does not hold: every request goes to the upstream. */
+  private relayAlways(req: FrameRequest): Promise<StreamAnswer> {
+    const choice = passThroughChoice(req.choices);
+    if (!choice) {
+      throw new NotAcceptableError('Frames of this instance are relayed from the image archive, which can send them only as application/octet-stream (transfer-syntax=* for as stored, or uncompressed).', supportedMediaTypes('frames'));
+    }
+    return this.relayOrFail(req, choice);
+  }
+
+  private async relayOrFail(req: FrameRequest, choice: RetrieveChoice): Promise<StreamAnswer> {
+    const result = await framesFromUpstream(this.upstream, this.upstreamRequest(req, choice));
+    if (result.kind === 'answer') return result.answer;
+    throw new UpstreamFailureError(this.upstream.name, `could not provide these frames (HTTP ${result.status}).`, 502, 'UPSTREAM_REJECTED');
+  }
+}
