@@ -60,6 +60,7 @@ function buildServices(config: GatewayConfig, deps: GatewayDeps): GatewayService
     scope,
     lifecycle: { draining: false },
     statusSources: { metadata: () => metadataCache.stats() },
+    onStudyChanged: [(studyUid) => void metadataCache.invalidateStudy(studyUid)],
     onClose: [],
   };
 }

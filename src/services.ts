@@ -26,6 +26,16 @@ export interface GatewayServices {
   lifecycle: Lifecycle;
   /** Named summaries shown by /status (caches register theirs). */
   statusSources: Record<string, () => unknown>;
+  /**
+   * Called after a study changed through the gateway (STOW-RS stored into it):
+   * every cache holding something of that study registers here to drop it.
+   */
+  onStudyChanged: Array<(studyUid: string) => void>;
   /** Resources to release on close (disk caches, timers), registered by modules. */
   onClose: Array<() => Promise<void> | void>;
+}
+
+/** Tells every cache that a study changed, so viewers see new instances at once. */
+export function notifyStudyChanged(services: Pick<GatewayServices, 'onStudyChanged'>, studyUid: string): void {
+  for (const listener of services.onStudyChanged) listener(studyUid);
 }

@@ -7,7 +7,7 @@
 import type { Context } from 'koa';
 import { publicBaseUrl } from '../../http/base-url.js';
 import { BadRequestError, GatewayError, UpstreamFailureError } from '../../http/errors.js';
-import type { GatewayServices } from '../../services.js';
+import { notifyStudyChanged, type GatewayServices } from '../../services.js';
 import { ArchiveLookups } from './archive-checks.js';
 import { UpstreamStore } from './forward.js';
 import { PartReader, requestTooLarge } from './ingest.js';
@@ -147,7 +147,8 @@ export function createStowHandlers(services: GatewayServices) {
       ...(urlStudy && { urlStudy }),
       form: body.kind === 'multipart' ? body.form : 'dicom',
     }, type);
-    for (const study of new Set(outcomes.map((o) => o.ref.studyUid))) if (study && !dryRun) metadataCache.invalidateStudy(study);
+    // Metadata, frames and renderings of a changed study are dropped, so viewers see it at once.
+    for (const study of new Set(outcomes.map((o) => o.ref.studyUid))) if (study && !dryRun) notifyStudyChanged(services, study);
     logger.info({ reqId: ctx.state.requestId, parts: outcomes.length, stored: run.storedCount, dryRun, policy: policy.name }, 'STOW-RS request');
   }
 

@@ -35,6 +35,7 @@ export function createInstanceStore(services: GatewayServices): InstanceStore<In
     services.logger,
   );
   services.onClose.push(() => store.close());
+  services.onStudyChanged.push((studyUid) => void store.invalidateStudy(studyUid));
   services.statusSources.instanceStore = () => store.stats();
   services.metrics.addStatsGauges('instance_store', 'Instance store for frames and bulk data', () => ({ ...store.stats() }));
   return store;

@@ -61,6 +61,11 @@ export class RenderedCache {
     return this.work.run(key, signal, (shared) => this.fill(key, shared, produce));
   }
 
+  /** Drops every rendering of a study (keys start with `{study}/`). */
+  invalidateStudy(studyUid: string): number {
+    return this.disk?.deletePrefix(`${studyUid}/`) ?? 0;
+  }
+
   close(): void {
     this.disk?.close();
     this.disk = undefined;

@@ -19,6 +19,7 @@ export function renderedRoutes(services: GatewayServices): RouteModule {
   const info = new InstanceInfo(upstream, metadataCache);
   const render = new RenderService(upstream, cache, info, stored, logger);
   const h = createRenderedHandlers(services, render, new ImageSelection(info));
+  services.onStudyChanged.push((studyUid) => void cache.invalidateStudy(studyUid));
   services.onClose.push(() => {
     cache.close();
     stored.clear();
