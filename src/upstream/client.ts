@@ -65,6 +65,9 @@ export class UpstreamClient {
       // Orthanc drops idle sockets after 1 s; closing ours first avoids most resets.
       keepAliveTimeout: config.keepAliveTimeoutMs,
       keepAliveMaxTimeout: config.keepAliveTimeoutMs,
+      // undici subtracts this from the server's Keep-Alive timeout; its 2 s default turns
+      // Orthanc's "timeout=1" into "never reuse", costing a new connection per request.
+      keepAliveTimeoutThreshold: 200,
       ...(options.tls && { connect: options.tls }),
     });
     this.resilience = new UpstreamResilience(config, options.observer);
