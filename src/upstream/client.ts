@@ -12,6 +12,7 @@ import type { RequestScopeStorage } from '../http/request-scope.js';
 import { mapTransportError } from './errors.js';
 import { RETRY_STATUSES, RetryableStatusError, parseRetryAfterMs } from './outcomes.js';
 import { UpstreamResilience, type ResilienceObserver, type RouteClass } from './resilience.js';
+import { StreamTransport, readSnippet, type StreamedResponse } from './stream-transport.js';
 
 export interface UpstreamRequest {
   /** Path under the DICOMweb root, e.g. `/studies`; built only from validated parts. */
@@ -49,6 +50,7 @@ export class UpstreamClient {
   readonly name: string;
   readonly resilience: UpstreamResilience;
   private readonly pool: Pool;
+  private readonly streams: StreamTransport;
   private readonly rootPath: string;
   private readonly origin: string;
 
@@ -70,7 +72,46 @@ export class UpstreamClient {
       keepAliveTimeoutThreshold: 200,
       ...(options.tls && { connect: options.tls }),
     });
+    this.streams = new StreamTransport(url, config, options.tls);
     this.resilience = new UpstreamResilience(config, options.observer);
+  }
+
+  private scopedHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+    const out: Record<string, string> = { ...headers };
+    const scope = this.options.scope?.getStore();
+    if (scope) {
+      out.traceparent = scope.traceparent;
+      out['x-request-id'] = scope.requestId;
+    }
+    return out;
+  }
+
+  /**
+   * A GET whose body is relayed to a client at the client's pace (study/series
+   * retrieve), through node:http (see stream-transport.ts). Same policies as request().
+   */
+  stream(req: Omit<UpstreamRequest, 'method' | 'body'>): Promise<StreamedResponse> {
+    const routeClass = req.routeClass ?? routeClassOf('GET', req.path);
+    return this.resilience.run(routeClass, true, async () => {
+      let res: StreamedResponse;
+      try {
+        const path = this.rootPath + req.path + (req.query ? `?${req.query}` : '');
+        res = await this.streams.send({ path, headers: this.scopedHeaders(req.headers), signal: req.signal });
+      } catch (err) {
+        throw mapTransportError(err, this.name);
+      }
+      if (RETRY_STATUSES.has(res.statusCode)) {
+        res.body.resume();
+        throw new RetryableStatusError(res.statusCode, parseRetryAfterMs(res.headers['retry-after']));
+      }
+      return res;
+    });
+  }
+
+  /** failure() for a streamed response. */
+  async streamFailure(res: StreamedResponse): Promise<UpstreamFailureError> {
+    const snippet = await readSnippet(res.body);
+    return this.failure({ statusCode: res.statusCode, headers: res.headers, body: { text: async () => snippet } });
   }
 
   /** Sends a request; the caller must consume or cancel the body. */
@@ -82,12 +123,7 @@ export class UpstreamClient {
   }
 
   private async attempt(req: UpstreamRequest, method: Dispatcher.HttpMethod, idempotent: boolean): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { ...req.headers };
-    const scope = this.options.scope?.getStore();
-    if (scope) {
-      headers.traceparent = scope.traceparent;
-      headers['x-request-id'] = scope.requestId;
-    }
+    const headers = this.scopedHeaders(req.headers);
     let res: Dispatcher.ResponseData;
     try {
       res = await this.pool.request({
@@ -140,7 +176,7 @@ export class UpstreamClient {
   }
 
   /** Turns an upstream error status into a GatewayError, reading a bounded snippet for the log. */
-  async failure(res: Dispatcher.ResponseData): Promise<UpstreamFailureError> {
+  async failure(res: Pick<Dispatcher.ResponseData, 'statusCode' | 'headers'> & { body: { text(): Promise<string> } }): Promise<UpstreamFailureError> {
     const snippet = (await res.body.text().catch(() => '')).slice(0, 500);
     this.log.warn({ upstream: this.name, status: res.statusCode, body: snippet }, 'upstream error status');
     if (res.statusCode === 503 || res.statusCode === 429) {
@@ -152,6 +188,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
+    this.streams.close();
     await this.pool.close();
   }
 }

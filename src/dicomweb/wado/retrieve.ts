@@ -20,20 +20,20 @@ export function createRetrieveHandlers(services: GatewayServices) {
     const resource = resourceOf(ctx);
     const choice = negotiateRetrieve(ctx.get('accept') || undefined, 'instances');
     const accept = `multipart/related; type="application/dicom"; transfer-syntax=${choice.transferSyntax}`;
-    const res = await upstream.request({ path: resourcePath(resource), headers: { accept }, signal: clientAbortSignal(ctx) });
+    const res = await upstream.stream({ path: resourcePath(resource), headers: { accept }, signal: clientAbortSignal(ctx) });
     if (res.statusCode === 404) {
-      await res.body.dump();
+      res.body.resume();
       throw new NotFoundError(`No ${describe(resource)} in the archive.`);
     }
     if (res.statusCode >= 400 && res.statusCode < 500 && choice.transferSyntax !== '*') {
-      await res.body.dump();
+      res.body.resume();
       throw new NotAcceptableError(`The archive cannot provide ${describe(resource)} in transfer syntax ${choice.transferSyntax}; ask for transfer-syntax=* to get it as stored.`, supportedMediaTypes('instances'));
     }
-    if (res.statusCode >= 400) throw await upstream.failure(res);
+    if (res.statusCode >= 400) throw await upstream.streamFailure(res);
     const contentType = String(res.headers['content-type'] ?? '');
     const boundary = boundaryOf(contentType);
     if (!boundary) {
-      await res.body.dump();
+      res.body.resume();
       throw new UpstreamFailureError(upstream.name, `answered a retrieve with "${contentType}" instead of a multipart body.`, 502, 'UPSTREAM_BAD_RESPONSE');
     }
     ctx.status = 200;
