@@ -14,10 +14,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { DiskLru, type DiskEntry } from './disk-lru.js';
-import { GatewayError, NotFoundError, UpstreamFailureError } from '../http/errors.js';
+import { NotFoundError, UpstreamFailureError } from '../http/errors.js';
 import { boundaryOf, readMultipart } from '../http/multipart.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { isAbortError, mapTransportError } from '../upstream/errors.js';
+import { askTwiceOnSocketDrop } from '../upstream/body-errors.js';
 
 export interface InstanceUids {
   study: string;
@@ -62,29 +62,6 @@ function byteLimit(limit: number, counted: { bytes: number }): Transform {
       else done(null, chunk);
     },
   });
-}
-
-/**
- * An error met while reading an upstream body, as the client should see it:
- * socket failures become 502/504, a body that is not what was announced is the
- * archive's fault (502); the gateway's own disk errors stay internal.
- */
-export function upstreamBodyError(err: unknown, upstreamName: string): unknown {
-  if (err instanceof GatewayError || err instanceof InstanceTooLargeError || isAbortError(err)) return err;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(ECONNRESET|EPIPE|ETIMEDOUT|UND_ERR_[A-Z_]+)$/.test(code)) return mapTransportError(err, upstreamName);
-  if (typeof code === 'string' && code.startsWith('E')) return err;
-  return new UpstreamFailureError(upstreamName, `sent an answer that cannot be read (${(err as Error)?.message ?? String(err)}).`, 502, 'UPSTREAM_BAD_RESPONSE');
-}
-
-/**
- * The upstream dropped the connection in the middle of a body. The test upstream
- * does so now and then under concurrent transcoding; while nothing reached the
- * client yet, asking again once is safe (GET) and usually succeeds.
- */
-export function isSocketDrop(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 export function instanceKey(uids: InstanceUids): string {
@@ -142,13 +119,7 @@ export class InstanceStore<M> {
     this.counters.downloads++;
     const started = Date.now();
     try {
-      const bytes = await this.downloadOnce(uids, temp).catch((err: unknown) => {
-        if (!isSocketDrop(err) || this.closing.signal.aborted) throw err;
-        this.log.debug({ instance: uids.instance }, 'instance download cut by the upstream; asking again');
-        return this.downloadOnce(uids, temp);
-      }).catch((err: unknown) => {
-        throw upstreamBodyError(err, this.upstream.name);
-      });
+      const bytes = await askTwiceOnSocketDrop(() => this.downloadOnce(uids, temp), this.closing.signal, this.upstream.name, (e) => e instanceof InstanceTooLargeError);
       this.counters.downloadedBytes += bytes;
       const meta = await this.describe(temp);
       this.log.debug({ instance: uids.instance, bytes, ms: Date.now() - started }, 'instance stored for frame access');

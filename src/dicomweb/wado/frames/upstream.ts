@@ -14,7 +14,8 @@ import { NotFoundError, UpstreamFailureError } from '../../../http/errors.js';
 import { boundaryOf, closingDelimiter, newBoundary, partHeader } from '../../../http/multipart.js';
 import { multipartContentType, type RetrieveChoice } from '../../../http/retrieve-negotiation.js';
 import { EXPLICIT_VR_LE, IMPLICIT_VR_LE, transferSyntax } from '../../../dicom/transfer-syntax.js';
-import { isSocketDrop, upstreamBodyError, type InstanceUids } from '../../../cache/instance-store.js';
+import type { InstanceUids } from '../../../cache/instance-store.js';
+import { askTwiceOnSocketDrop } from '../../../upstream/body-errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import { frameContentType, framePartHeaders, type PartFormat, type StreamAnswer } from './answer.js';
 import { scanAfterHead, type MultipartEvent } from './multipart.js';
@@ -165,15 +166,8 @@ async function request(upstream: UpstreamClient, req: UpstreamFramesRequest): Pr
 
 /** Asks the upstream for the frames; the answer streams, or 'declined' says to use the instance store. */
 export async function framesFromUpstream(upstream: UpstreamClient, req: UpstreamFramesRequest): Promise<UpstreamFramesResult> {
-  try {
-    return await attempt(upstream, req).catch((err: unknown) => {
-      // Cut before the first part's headers: nothing was sent to the client yet, so ask once more.
-      if (!isSocketDrop(err) || req.signal.aborted) throw err;
-      return attempt(upstream, req);
-    });
-  } catch (err) {
-    throw upstreamBodyError(err, upstream.name);
-  }
+  // Cut before the first part's headers: nothing was sent to the client yet, so ask once more.
+  return askTwiceOnSocketDrop(() => attempt(upstream, req), req.signal, upstream.name);
 }
 
 async function attempt(upstream: UpstreamClient, req: UpstreamFramesRequest): Promise<UpstreamFramesResult> {
