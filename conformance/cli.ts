@@ -1,13 +1,13 @@
 /**
  * `npm run conformance -- <baseUrl> [--load] [--timeout <ms>] [--only <ids>]`
  *
- * Runs the QIDO-RS conformance cases against any DICOMweb root. With --load the
+ * Runs the QIDO-RS, WADO-RS and STOW-RS conformance cases against any DICOMweb root. With --load the
  * fixtures are first stored into the target with STOW-RS; without it the target
  * must already hold them. Exit status: 0 all gating cases passed, 1 a case
  * failed (or loading failed), 2 usage error or fixtures missing.
  */
 import { parseArgs } from 'node:util';
-import { qidoCases } from './cases/qido.js';
+import { allCases } from './cases/index.js';
 import { checkFixtures } from './fixture-check.js';
 import { fixtureInstanceCount, fixtureInstances } from './fixtures.js';
 import { HttpClient, normalizeBaseUrl } from './http.js';
@@ -47,8 +47,9 @@ function parse(argv: string[]): CliOptions {
   const timeoutMs = values.timeout === undefined ? 20_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive integer, got "${values.timeout}"`);
   const only = values.only?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  const cases = only ? qidoCases.filter((c) => only.includes(c.id)) : qidoCases;
-  const unknown = only?.filter((id) => !qidoCases.some((c) => c.id === id)) ?? [];
+  const all = allCases;
+  const cases = only ? all.filter((c) => only.includes(c.id)) : all;
+  const unknown = only?.filter((id) => !all.some((c) => c.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown case id(s): ${unknown.join(', ')}`);
   return { baseUrl: normalizeBaseUrl(positionals[0]!), load: values.load ?? false, timeoutMs, cases };
 }
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
     await client.close();
   }
   const n = opts.cases.length;
-  console.log(`Running ${n} QIDO-RS case${n === 1 ? '' : 's'} against ${opts.baseUrl}`);
+  console.log(`Running ${n} DICOMweb case${n === 1 ? '' : 's'} against ${opts.baseUrl}`);
   const results = await runSuite(opts.baseUrl, { timeoutMs: opts.timeoutMs, cases: opts.cases });
   console.log(formatSummary(opts.baseUrl, results));
   return summarize(results).gatingFailures > 0 ? 1 : 0;

@@ -22,6 +22,8 @@ export interface FixtureSeries {
   number: number;
   description: string;
   instances: number;
+  /** Frames per instance; absent for single-frame instances. */
+  frames?: number;
 }
 
 export interface FixtureStudy {
@@ -44,8 +46,10 @@ export interface FixturePatient {
 
 const REFERRER = 'REFERRER^CONFORMANCE';
 
-function series(p: number, s: number, n: number, modality: 'CT' | 'MR', description: string, instances: number): FixtureSeries {
-  return { uid: `${UID_ROOT}.2.${p}.${s}.${n}`, modality, number: n, description, instances };
+function series(p: number, s: number, n: number, modality: 'CT' | 'MR', description: string, instances: number, frames?: number): FixtureSeries {
+  const x: FixtureSeries = { uid: `${UID_ROOT}.2.${p}.${s}.${n}`, modality, number: n, description, instances };
+  if (frames !== undefined) x.frames = frames;
+  return x;
 }
 
 function study(p: number, s: number, fields: Omit<FixtureStudy, 'uid' | 'referringPhysician'>): FixtureStudy {
@@ -90,7 +94,8 @@ const DVORAK: FixturePatient = {
   studies: [
     study(3, 1, {
       date: '20220110', time: '083000', accession: 'CONFD2201', description: 'CONFORMANCE MR KNEE',
-      series: [series(3, 1, 1, 'MR', 'MR PD', 2)],
+      // The multi-frame series is there for the WADO-RS frame cases (frame lists, frame 3 of 3).
+      series: [series(3, 1, 1, 'MR', 'MR PD', 2), series(3, 1, 2, 'MR', 'MR PD MULTIFRAME', 1, 3)],
     }),
   ],
 };
@@ -104,6 +109,8 @@ export const FIXTURE = {
   /** ALPHA's 2019 CT study and its first series, the usual target of series/instance cases. */
   alphaCt: ALPHA.studies[0]!,
   alphaMr: ALPHA.studies[1]!,
+  /** DVORAK's series of one 3-frame instance (WADO-RS frame cases). */
+  multiframe: DVORAK.studies[0]!.series[1]!,
 } as const;
 
 export const allStudies = (): FixtureStudy[] => FIXTURE.patients.flatMap((p) => p.studies);
@@ -129,6 +136,7 @@ function specOf(patient: FixturePatient, s: FixtureStudy): StudySpec {
       rows: 16,
       columns: 16,
       seriesInstanceUid: x.uid,
+      ...(x.frames === undefined ? {} : { frames: x.frames }),
     })),
   };
 }

@@ -4,7 +4,7 @@
  * failure message. Prints one line per case as it finishes.
  */
 import { CaseSkip } from './assert.js';
-import { qidoCases } from './cases/qido.js';
+import { allCases } from './cases/index.js';
 import { HttpClient, normalizeBaseUrl } from './http.js';
 import { formatLine } from './report.js';
 import type { CaseContext, CaseResult, ConformanceCase, Outcome } from './types.js';
@@ -37,6 +37,7 @@ function contextFor(client: HttpClient, baseUrl: string, signal: AbortSignal): C
     baseUrl,
     signal,
     get: (pathAndQuery, headers) => client.get(`${baseUrl}${pathAndQuery}`, headers, signal),
+    send: (pathAndQuery, opts) => client.send(`${baseUrl}${pathAndQuery}`, { ...opts, signal }),
   };
 }
 
@@ -57,7 +58,7 @@ async function runOne(client: HttpClient, baseUrl: string, c: ConformanceCase, t
   return result;
 }
 
-/** Runs the cases (default: all QIDO-RS cases) against `baseUrl` and returns their results. */
+/** Runs the cases (default: every QIDO-RS, WADO-RS and STOW-RS case) against `baseUrl` and returns their results. */
 export async function runSuite(baseUrl: string, opts: RunOptions = {}): Promise<CaseResult[]> {
   const base = normalizeBaseUrl(baseUrl);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -65,7 +66,7 @@ export async function runSuite(baseUrl: string, opts: RunOptions = {}): Promise<
   const client = new HttpClient(timeoutMs);
   const results: CaseResult[] = [];
   try {
-    for (const c of opts.cases ?? qidoCases) {
+    for (const c of opts.cases ?? allCases) {
       const result = await runOne(client, base, c, timeoutMs);
       results.push(result);
       log(formatLine(result));

@@ -1,13 +1,15 @@
 /**
  * Shapes shared by the conformance cases, the runner and the reports.
  */
-import type { HttpAnswer } from './http.js';
+import type { HttpAnswer, RequestOptions } from './http.js';
 
 export interface CaseContext {
   /** DICOMweb root under test, without a trailing slash, e.g. http://host:8042/dicom-web */
   baseUrl: string;
   /** GET `${baseUrl}${pathAndQuery}`; the body is always read completely. */
   get(pathAndQuery: string, headers?: Record<string, string>): Promise<HttpAnswer>;
+  /** Any request to `${baseUrl}${pathAndQuery}` (e.g. a STOW-RS POST); the body is always read completely. */
+  send(pathAndQuery: string, opts: Omit<RequestOptions, 'signal'>): Promise<HttpAnswer>;
   /** Aborted when the case runs out of time. */
   signal: AbortSignal;
 }

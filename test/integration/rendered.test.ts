@@ -112,7 +112,7 @@ test('concurrent misses for one image all succeed', async (t) => {
   t.is(new Set(all.map((r) => header(r, 'etag'))).size, 1);
 });
 
-test('frames: single frame image, frame list as multipart, bad frames are 400', async (t) => {
+test('frames: single frame image, frame list as multipart, bad frames are 400, frames past the last 404', async (t) => {
   const png = { accept: 'image/png' };
   const one = await get(`${mrUrl(t)}/frames/1/rendered`, png);
   const three = await get(`${mrUrl(t)}/frames/3/rendered`, png);
@@ -126,11 +126,15 @@ test('frames: single frame image, frame list as multipart, bad frames are 400', 
   t.is(parts.length, 2);
   t.true(parts.every((p) => p.headers['content-type'] === 'image/jpeg' && MAGIC['image/jpeg']!(p.body)));
   t.regex(parts[1]!.headers['content-location'] ?? '', /\/frames\/3\/rendered$/);
-  for (const bad of ['0', '5', 'x', '1,1']) {
+  for (const bad of ['0', 'x', '1,1']) {
     const res = await get(`${mrUrl(t)}/frames/${bad}/rendered`);
     t.is(res.status, 400, `frames/${bad}`);
     t.is(res.json().parameter, 'frames');
   }
+  // Past the last frame the resource does not exist: 404, as for the Frames resource.
+  const beyond = await get(`${mrUrl(t)}/frames/5/rendered`);
+  t.is(beyond.status, 404);
+  t.is(beyond.json().code, 'FRAME_OUT_OF_RANGE');
 });
 
 test('series rendered: multipart of every instance in InstanceNumber order', async (t) => {

@@ -2,7 +2,7 @@
  * Why an instance cannot be rendered, as typed errors with stable codes
  * (mapped to problem+json by the error middleware).
  */
-import { BadRequestError, GatewayError, NotFoundError } from '../../../http/errors.js';
+import { GatewayError, NotFoundError } from '../../../http/errors.js';
 
 /** 406: the instance exists but has no representation in any acceptable rendered type. */
 export class NotRenderableError extends GatewayError {
@@ -18,8 +18,9 @@ export class CannotRenderError extends GatewayError {
   }
 }
 
-export function frameOutOfRange(frame: number, frames: number): BadRequestError {
-  return new BadRequestError('FRAME_OUT_OF_RANGE', `Frame ${frame} does not exist: the instance has ${frames} frame${frames === 1 ? '' : 's'} (numbered from 1).`, { parameter: 'frames' });
+/** A frame past the last does not exist: 404, as the Frames resource answers (PS3.18 Table 10.4.3-1). */
+export function frameOutOfRange(frame: number, frames: number): NotFoundError {
+  return new NotFoundError(`Frame ${frame} does not exist: the instance has ${frames} frame${frames === 1 ? '' : 's'} (numbered from 1).`, 'FRAME_OUT_OF_RANGE');
 }
 
 export function noThumbnail(what: string): NotFoundError {
