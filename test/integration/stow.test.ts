@@ -146,6 +146,7 @@ if (!SAMPLES) {
     const mixed = await stowFiles(t.context.gw.url, [mr, ct], { path: `/studies/${study}` });
     t.is(mixed.status, 202);
     t.is(valueOf(mixed.json(), '00081190'), `${t.context.gw.url}/studies/${study}`);
+    t.is(mixed.headers.location, `${t.context.gw.url}/studies/${study}`);
   });
 
   test('a dry run validates and reports without storing', async (t) => {

@@ -5,4 +5,5 @@ export { indexPart10, type Part10Index, type ElementInfo, type PixelDataInfo, ty
 export { Part10Error, type Part10ErrorCode } from './errors.js';
 export { bufferSource, fileSource, type ByteSource } from './byte-source.js';
 export type { Fragment } from './encapsulated.js';
+export { readMeta, type MetaInfo } from './meta.js';
 export { stringValue, numberValue, keywordValues } from './lookup.js';

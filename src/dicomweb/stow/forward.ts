@@ -60,9 +60,9 @@ async function readAnswer(res: Dispatcher.ResponseData): Promise<JsonItem | unde
 }
 
 /**
- * An in-memory part goes out as one buffer: written in pieces (small header,
- * then data), a request can stall on TCP delayed ACKs for ~40 ms each time.
- * A spooled file is streamed, never read whole into memory.
+ * An in-memory part (at most stow.memoryPartBytes) goes out as one buffer, in
+ * one socket write with undici's headers; a spooled file is streamed, never
+ * read whole into memory.
  */
 function requestBody(spool: Spool, head: Buffer, tail: Buffer): Buffer | Readable {
   const inMemory = spool.buffer();

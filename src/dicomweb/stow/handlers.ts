@@ -91,6 +91,9 @@ export function createStowHandlers(services: GatewayServices) {
     ctx.status = verdict.status;
     ctx.type = type;
     ctx.body = type === 'application/dicom+xml' ? storeResponseXml(dataset) : dataset;
+    // PS3.18 Table 10.5.3-2: Location names the created resource; here the study, when there is one.
+    const studyUrl = dataset['00081190']?.Value?.[0];
+    if (typeof studyUrl === 'string') ctx.set('Location', studyUrl);
     if (summary.dryRun) ctx.set('Warning', '299 dicomweb-gateway "Dry run: the instances were validated, nothing was stored"');
   }
 

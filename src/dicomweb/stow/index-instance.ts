@@ -5,7 +5,7 @@
  */
 import { createInflateRaw } from 'node:zlib';
 import { indexPart10, Part10Error, type ByteSource, type Part10Index } from '../../dicom/part10/index.js';
-import { readMeta } from '../../dicom/part10/meta.js';
+import { readMeta } from '../../dicom/part10/index.js';
 import { FailureReason } from './reasons.js';
 import { InstanceFailure } from './outcome.js';
 import { spoolStream, type Spool, type SpoolLimits } from './spool.js';
