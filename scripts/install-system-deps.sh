@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, benchmarks and demo need: Orthanc with
-# its DICOMweb and GDCM plugins (the test upstream), and DICOM tools used as real
-# peers in tests. Orthanc's system service is kept from starting: the project
-# always runs its own throw-away Orthanc on free loopback ports.
+# its DICOMweb and GDCM plugins (the test upstream), DICOM tools used as real
+# peers in tests, and Debian's chromium with a font for the OHIF browser tests
+# (npm run test:e2e; a browser is never downloaded from elsewhere). Orthanc's
+# system service is kept from starting: the project always runs its own
+# throw-away Orthanc on free loopback ports.
 set -euo pipefail
 
-PACKAGES=(orthanc orthanc-dicomweb orthanc-gdcm dcmtk dicom3tools python3-pydicom gcc libc6-dev)
+PACKAGES=(orthanc orthanc-dicomweb orthanc-gdcm dcmtk dicom3tools python3-pydicom gcc libc6-dev chromium fonts-liberation)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

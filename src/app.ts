@@ -21,6 +21,8 @@ import { frameRoutes } from './dicomweb/wado/frames/routes.js';
 import { stowRoutes } from './dicomweb/stow/routes.js';
 import type { GatewayServices } from './services.js';
 import { createSecurity, upstreamConnectOptions } from './security/index.js';
+import { viewerRoutes } from './viewer/routes.js';
+import { fhirRoutes } from './fhir/routes.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -83,6 +85,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   for (const stage of security.middleware) app.use(stage); // headers/CORS, audit, edge limits, authn/authz
   app.use(security.adminRouter.routes());
   app.use(ops.routes());
+  app.use(fhirRoutes(services)); // /fhir/ImagingStudy and /viewer/studies/{study} (src/fhir/routes.ts), before /viewer/*
+  app.use(viewerRoutes(services)); // /ohif/app-config.js and /viewer/ (src/viewer/routes.ts)
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
   app.use(async (ctx) => {

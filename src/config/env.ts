@@ -67,6 +67,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GATEWAY_SECURITY_TLS_CERT_FILE', path: ['security', 'tls', 'certFile'], kind: 'string' },
   { name: 'GATEWAY_SECURITY_TLS_KEY_FILE', path: ['security', 'tls', 'keyFile'], kind: 'string' },
   { name: 'GATEWAY_SECURITY_UPSTREAM_CA_FILE', path: ['security', 'upstreamTls', 'caFile'], kind: 'string' },
+  { name: 'GATEWAY_LINKS_VIEWER_URL_TEMPLATE', path: ['links', 'viewerUrlTemplate'], kind: 'string' },
+  { name: 'GATEWAY_LINKS_VIEWER_BASE', path: ['links', 'viewerBase'], kind: 'string' },
   { name: 'GATEWAY_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
 ];
 

@@ -148,6 +148,17 @@ export const stowSchema = z.strictObject({
   policies: z.array(stowPolicySchema),
 });
 
+export const linksSchema = z.strictObject({
+  /**
+   * Where GET /viewer/studies/{study} redirects. Placeholders: {viewerBase}
+   * (links.viewerBase, else this gateway's /viewer, where src/viewer serves OHIF),
+   * {study} (the Study Instance UID), {dicomwebRoot} (public DICOMweb root, URL-encoded).
+   */
+  viewerUrlTemplate: z.string().includes('{study}').default('{viewerBase}/viewer?StudyInstanceUIDs={study}'),
+  /** Absolute URL of an external viewer; null = the gateway's own /viewer. */
+  viewerBase: z.url({ protocol: /^https?$/ }).nullable().default(null),
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
@@ -160,6 +171,7 @@ export const configSchema = z.strictObject({
   wado: wadoSchema,
   stow: stowSchema,
   security: securitySchema,
+  links: linksSchema.prefault({}),
   log: logSchema,
 });
 

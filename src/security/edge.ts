@@ -55,6 +55,8 @@ export function pathProblem(path: string): PathProblem | undefined {
   const segments = path.slice(1).split('/');
   let parameter: string | undefined;
   for (const [i, raw] of segments.entries()) {
+    // The viewer's pages are directory-style URLs (`/viewer/`): one trailing slash there is fine.
+    if (raw === '' && i === segments.length - 1 && segments[0] === 'viewer') continue;
     const previous = segments[i - 1];
     parameter = previous !== undefined ? (PARAMETER_AFTER[previous] ?? (parameter === 'bulkdata' ? 'bulkdata' : undefined)) : undefined;
     const reason = segmentProblem(raw);

@@ -40,6 +40,8 @@ export function classifyRequest(method: string, path: string, basePath: string):
   if (PROBES.has(path)) return 'probe';
   if (ADMIN.test(path)) return 'admin';
   if (path === basePath || path.startsWith(`${basePath}/`)) return dicomwebKind(method, path.slice(basePath.length));
+  if ((method === 'GET' || method === 'HEAD') && /^\/fhir(\/|$)/.test(path)) return 'search'; // FHIR ImagingStudy façade over QIDO-RS (src/fhir): read role
+  if ((method === 'GET' || method === 'HEAD') && /^\/viewer\/studies\//.test(path)) return 'search'; // viewer link (src/fhir/viewer-link.ts): read role
   return 'other';
 }
 

@@ -11,7 +11,7 @@ import type { PatientRef } from '../../src/security/policy.js';
 import type { Principal } from '../../src/security/principal.js';
 
 test('paths: DICOMweb shapes pass; traversal, encoded slashes, backslashes, NUL and double encoding do not', (t) => {
-  for (const ok of ['/dicom-web/studies', '/dicom-web/studies/1.2.3/series/4.5/instances/6.7/frames/1,2,3', '/dicom-web/studies/1.2/series/3.4/instances/5.6/frames/1%2C2', '/healthz', '/']) {
+  for (const ok of ['/dicom-web/studies', '/dicom-web/studies/1.2.3/series/4.5/instances/6.7/frames/1,2,3', '/dicom-web/studies/1.2/series/3.4/instances/5.6/frames/1%2C2', '/healthz', '/', '/viewer/']) {
     t.is(pathProblem(ok), undefined, ok);
   }
   const bad: Array<[string, string | undefined]> = [
@@ -23,6 +23,7 @@ test('paths: DICOMweb shapes pass; traversal, encoded slashes, backslashes, NUL 
     ['/dicom-web/studies/1.2%00/series', 'study'],
     ['/dicom-web/studies/1.2%5C..%5Csystem', 'study'],
     ['/dicom-web//studies', undefined],
+    ['/dicom-web/studies/', undefined],
     ['/dicom-web/studies/1.2/series/3.4/instances/5.6/bulk/7fe00010%2F..', 'bulkdata'],
     ['/dicom-web/studies/%E0%A4%A', 'study'],
   ];
