@@ -83,7 +83,7 @@ test('frame thumbnail, 304 on If-None-Match, and a cache hit the second time', a
   t.is(header(second, 'x-gateway-cache'), 'HIT');
   const again = await get(url, { 'if-none-match': header(first, 'etag') });
   t.is(again.status, 304);
-  t.is((await get(`${seriesUrl(t, MR)}/instances/${instancesOf(MR)[1]}/frames/9/thumbnail`)).status, 400);
+  t.is((await get(`${seriesUrl(t, MR)}/instances/${instancesOf(MR)[1]}/frames/9/thumbnail`)).status, 404, "a frame past the last does not exist");
 });
 
 test('thumbnails never carry annotations: the parameter is dropped with a Warning', async (t) => {
