@@ -8,9 +8,12 @@ export interface BenchmarkModule {
   run(options: BenchOptions, cleanup: Cleanup): Promise<void>;
 }
 
-/** New benchmarks (wado, stow) are added here as sibling modules. */
+/** Each benchmark is a sibling module bench/<name>.ts. */
 const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   qido: () => import('./qido.js'),
+  wado: () => import('./wado.js'),
+  stow: () => import('./stow.js'),
+  load: () => import('./load.js'),
 };
 
 /** Hard upper bound of one benchmark run; it stops itself past it. */

@@ -74,11 +74,11 @@ export function ensureBuilt(log: (line: string) => void): void {
 
 /**
  * Files the sources read at `../../<file>` relative to their own module
- * (src/config/load.ts, src/ops/version.ts): from dist/src/** that resolves into
+ * (src/config/load.ts, src/ops/version.ts, src/viewer/ohif-build.ts): from dist/src/** that resolves into
  * dist/, so a plain `node dist/src/main.js` refuses to start (a gateway bug,
  * reported). Until it is fixed, mirror those files into dist/.
  */
-const FILES_READ_FROM_DIST = ['config/default.json', 'package.json'];
+const FILES_READ_FROM_DIST = ['config/default.json', 'package.json', 'scripts/ohif/version.txt'];
 
 function provideProjectFiles(log: (line: string) => void): void {
   for (const file of FILES_READ_FROM_DIST) {

@@ -20,11 +20,21 @@ export interface BenchOptions {
   gatewayMain?: string;
   /** Run the gateway from src/ through tsx instead of dist/. */
   fromSource: boolean;
+  /** wado: instances of the ~100 MB 512x512 CT series. */
+  seriesInstances: number;
+  /** wado: MB streamed through the slow reader for the RSS check; stow: MB of the large upload. */
+  streamMb: number;
+  /** wado: the slow reader's rate in MB/s. */
+  readMbps: number;
+  /** stow: instances per measured round. */
+  stowInstances: number;
+  /** load: length of the run in seconds. */
+  duration: number;
 }
 
 export const USAGE = `usage: npm run bench -- <benchmark> [options]
 
-benchmarks: qido
+benchmarks: qido, wado, stow, load
 
 options:
   --studies N          studies generated and loaded into Orthanc (default 220, at least 1)
@@ -40,6 +50,12 @@ options:
   --gateway-main FILE  run this gateway entry point instead of building dist/src/main.js
                        (e.g. a patched copy, to measure a candidate fix)
   --from-source        run the gateway as node --import tsx src/main.ts (no build)
+  --series-instances N wado: 512x512 CT instances of the retrieved series (default 200, ~105 MB)
+  --stream-mb N        wado: MB streamed through one slow reader (default 1024);
+                       stow: MB of the single large upload (default 1024)
+  --read-mbps N        wado: rate of the slow reader in MB/s (default 40)
+  --stow-instances N   stow: 512x512 CT instances per measured round (default 200)
+  --duration S         load: length of the mixed-traffic run (default 60)
   -h, --help           this text`;
 
 function positive(name: string, raw: string | undefined, fallback: number, max: number): number {
@@ -73,6 +89,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       'cpu-prof-dir': { type: 'string' },
       'gateway-main': { type: 'string' },
       'from-source': { type: 'boolean', default: false },
+      'series-instances': { type: 'string' },
+      'stream-mb': { type: 'string' },
+      'read-mbps': { type: 'string' },
+      'stow-instances': { type: 'string' },
+      duration: { type: 'string' },
     },
   });
   return {
@@ -87,6 +108,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     cpuProfDir: values['cpu-prof-dir'],
     gatewayMain: values['gateway-main'],
     fromSource: values['from-source'] ?? false,
+    seriesInstances: integer('series-instances', values['series-instances'], 200, 2000),
+    streamMb: integer('stream-mb', values['stream-mb'], 1024, 16_384),
+    readMbps: positive('read-mbps', values['read-mbps'], 40, 10_000),
+    stowInstances: integer('stow-instances', values['stow-instances'], 200, 5000),
+    duration: positive('duration', values.duration, 60, 600),
     cacheTtlMs: values['cache-ttl-ms'] === undefined ? undefined : integer('cache-ttl-ms', values['cache-ttl-ms'], 0, 86_400_000),
   };
 }

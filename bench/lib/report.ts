@@ -6,7 +6,7 @@ import { share, type Summary } from './stats.js';
 import { formatTable, num, percent, type Column } from './table.js';
 
 export interface Goal {
-  /** Minimum gateway/direct throughput ratio. */
+  /** Minimum gateway/direct throughput ratio; 0: no target, figures only. */
   minRatio: number;
   /** Maximum gateway p50, when the goal has one. */
   maxGatewayP50Ms?: number;
@@ -23,10 +23,12 @@ export interface ScenarioReport {
 }
 
 export function goalShort(goal: Goal): string {
+  if (goal.minRatio === 0 && goal.maxGatewayP50Ms === undefined) return 'none';
   return `>= ${goal.minRatio}x${goal.maxGatewayP50Ms === undefined ? '' : `, p50 <= ${goal.maxGatewayP50Ms} ms`}`;
 }
 
 export function goalText(goal: Goal): string {
+  if (goal.minRatio === 0 && goal.maxGatewayP50Ms === undefined) return 'none set (figures only)';
   const p50 = goal.maxGatewayP50Ms === undefined ? '' : `, gateway p50 <= ${goal.maxGatewayP50Ms} ms`;
   return `gateway >= ${goal.minRatio}x direct req/s${p50}`;
 }
@@ -120,7 +122,8 @@ export function printScenario(r: ScenarioReport): void {
   console.log(memoryLine(r.memoryBefore, r.memoryAfter));
   const met = goalMet(r);
   const p50 = r.goal.maxGatewayP50Ms === undefined ? '' : `; p50 ${num(r.gateway.p50Ms)} ms ${met.p50 ? 'met' : 'MISSED'}`;
-  console.log(`target: ${goalText(r.goal)} -> ratio ${num(r.gateway.reqPerSec / r.direct.reqPerSec)}x ${met.ratio ? 'met' : 'MISSED'}${p50}`);
+  const verdict = goalShort(r.goal) === 'none' ? '(no target)' : met.ratio ? 'met' : 'MISSED';
+  console.log(`target: ${goalText(r.goal)} -> ratio ${num(r.gateway.reqPerSec / r.direct.reqPerSec)}x ${verdict}${p50}`);
   for (const [name, s] of [['direct', r.direct], ['gateway', r.gateway]] as const) {
     if (s.errors > 0) console.log(`${name} errors (first ${s.errorSamples.length}): ${s.errorSamples.join(' | ')}`);
     if (s.retries > 0) console.log(`${name}: ${s.retries} requests re-sent after a dropped keep-alive socket`);
@@ -168,7 +171,7 @@ export function formatSummary(reports: readonly ScenarioReport[]): string {
     percent(share(r.gateway.headerCounts, 'HIT')),
     `${num(r.direct.cpu?.other ?? Number.NaN)}/${num(r.gateway.cpu?.other ?? Number.NaN)}`,
     goalShort(r.goal),
-    goalMet(r).all ? 'met' : 'MISSED',
+    r.goal.minRatio === 0 && r.goal.maxGatewayP50Ms === undefined ? '-' : goalMet(r).all ? 'met' : 'MISSED',
   ]);
   return formatTable(SUMMARY_COLUMNS, rows);
 }

@@ -22,6 +22,8 @@ export interface Schedule {
   maxRequestsPerRound: number;
   /** Records which processes used the CPU during each round. */
   probe?: CpuProbe;
+  /** Request headers of every request (e.g. Accept), the same for both targets. */
+  headers?: Record<string, string>;
 }
 
 /** Request paths below the DICOMweb root; `i` counts up per target from 1. */
@@ -49,6 +51,7 @@ export async function measureInterleaved(targets: readonly Target[], source: Pat
       durationMs,
       maxRequests: schedule.maxRequestsPerRound,
       countHeader: targets[t]!.countHeader,
+      headers: schedule.headers,
     });
     result.cpu = cpuBetween(before, schedule.probe?.snapshot());
     return result;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { orthancAvailable, startOrthanc, type OrthancInstance } from '../../scripts/orthanc/harness.js';
+import { orthancAvailable, startOrthanc, type OrthancInstance, type OrthancOptions } from '../../scripts/orthanc/harness.js';
 import { generatePopulation, generateStudy, type StudySpec } from '../../scripts/fixtures/generate.js';
 import { loadIntoOrthanc } from '../../scripts/fixtures/load.js';
 import type { Cleanup } from './cleanup.js';
@@ -49,7 +49,10 @@ async function loadPopulation(orthanc: OrthancInstance, pop: PopulationOptions):
 }
 
 export interface SetupOptions {
-  population: PopulationOptions;
+  /** Omitted: Orthanc starts empty (the benchmark loads its own data). */
+  population?: PopulationOptions;
+  /** Passed to startOrthanc (e.g. a storageDir that survives a restart). */
+  orthanc?: OrthancOptions;
   /** GATEWAY_* variables for the gateway process. */
   gatewayEnv?: Record<string, string>;
   gatewayNodeArgs?: string[];
@@ -69,10 +72,10 @@ export async function setUp(cleanup: Cleanup, opts: SetupOptions): Promise<Envir
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'dicomweb-gateway-bench-'));
   cleanup.add('scratch directory', async () => rmSync(workDir, { recursive: true, force: true }));
   const started = performance.now();
-  const orthanc = await startOrthanc();
+  const orthanc = await startOrthanc(opts.orthanc);
   cleanup.add('Orthanc', () => orthanc.stop(), orthanc.pid);
   log(`setup: Orthanc pid ${orthanc.pid} at ${orthanc.baseUrl}, up in ${seconds(started)}`);
-  const specs = await loadPopulation(orthanc, opts.population);
+  const specs = opts.population ? await loadPopulation(orthanc, opts.population) : [];
   const gatewayStarted = performance.now();
   const gateway = await startGateway({
     upstreamUrl: orthanc.dicomWebUrl,

@@ -17,7 +17,7 @@ import { DiskLru, type DiskEntry } from './disk-lru.js';
 import { NotFoundError, UpstreamFailureError } from '../http/errors.js';
 import { boundaryOf, readMultipart } from '../http/multipart.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { askTwiceOnSocketDrop } from '../upstream/body-errors.js';
+import { askAgainOnSocketDrop } from '../upstream/body-errors.js';
 
 export interface InstanceUids {
   study: string;
@@ -119,7 +119,7 @@ export class InstanceStore<M> {
     this.counters.downloads++;
     const started = Date.now();
     try {
-      const bytes = await askTwiceOnSocketDrop(() => this.downloadOnce(uids, temp), this.closing.signal, this.upstream.name, (e) => e instanceof InstanceTooLargeError);
+      const bytes = await askAgainOnSocketDrop(() => this.downloadOnce(uids, temp), this.closing.signal, this.upstream.name, (e) => e instanceof InstanceTooLargeError);
       this.counters.downloadedBytes += bytes;
       const meta = await this.describe(temp);
       this.log.debug({ instance: uids.instance, bytes, ms: Date.now() - started }, 'instance stored for frame access');

@@ -20,32 +20,36 @@ export class CountingStream extends Transform {
   }
 }
 
-/** Counts, and fails at the end if `--boundary--` never appeared. */
+/**
+ * Counts, and fails at the end unless the body ends with `--boundary--`
+ * (optionally followed by a short epilogue such as CRLF). Only the last bytes
+ * are kept and searched once, at the end: scanning every chunk cost about a
+ * tenth of the gateway's CPU on a 100 MB series.
+ */
 export class ClosingDelimiterGuard extends CountingStream {
   private readonly delimiter: Buffer;
+  private readonly keep: number;
   private tail: Buffer = Buffer.alloc(0);
-  private seen = false;
 
   constructor(boundary: string) {
     super();
     this.delimiter = Buffer.from(`--${boundary}--`);
+    this.keep = this.delimiter.length + EPILOGUE_BYTES;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (!this.seen) {
-      // Only the last bytes of the previous chunk can start a delimiter that spans chunks.
-      const window = this.tail.length ? Buffer.concat([this.tail, chunk.subarray(0, this.delimiter.length)]) : Buffer.alloc(0);
-      this.seen = window.includes(this.delimiter) || chunk.includes(this.delimiter);
-      this.tail = chunk.subarray(Math.max(0, chunk.length - this.delimiter.length + 1));
-    }
+    this.tail = chunk.length >= this.keep ? chunk.subarray(chunk.length - this.keep) : Buffer.concat([this.tail, chunk]).subarray(-this.keep);
     done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
-    done(this.seen ? null : new Error('upstream multipart body ended before its closing delimiter'));
+    done(this.tail.includes(this.delimiter) ? null : new Error('upstream multipart body ended before its closing delimiter'));
   }
 }
+
+/** Bytes allowed after the closing delimiter (RFC 2046 epilogue; Orthanc sends CRLF). */
+const EPILOGUE_BYTES = 64;
 
 export interface StreamOptions {
   /** When given, the body must end with this multipart boundary's closing delimiter. */

@@ -1,8 +1,8 @@
 /**
  * Failures met while reading an upstream body after its headers arrived, and
- * the one retry that is safe for them: the test upstream (Orthanc) now and then
+ * the retries that are safe for them: the test upstream (Orthanc) now and then
  * drops a connection mid-body under concurrent load; while nothing reached the
- * client yet, asking a GET again once is invisible and usually succeeds.
+ * client yet, asking a GET again is invisible and usually succeeds.
  */
 import { GatewayError, UpstreamFailureError } from '../http/errors.js';
 import { isAbortError, mapTransportError } from './errors.js';
@@ -31,14 +31,17 @@ export function isSocketDrop(err: unknown): boolean {
   return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
-/** Runs `attempt`; on a socket drop (and no abort) runs it once more; maps what remains for the client. */
-export async function askTwiceOnSocketDrop<T>(attempt: () => Promise<T>, signal: AbortSignal, upstreamName: string, keep?: (err: unknown) => boolean): Promise<T> {
-  try {
-    return await attempt().catch((err: unknown) => {
-      if (!isSocketDrop(err) || signal.aborted) throw err;
-      return attempt();
-    });
-  } catch (err) {
-    throw upstreamBodyError(err, upstreamName, keep);
+/** Tries of one request whose body was cut before anything reached the client. */
+const SOCKET_DROP_TRIES = 3;
+
+/** Runs `attempt`; on a socket drop (and no abort) runs it again, a few times; maps what remains for the client. */
+export async function askAgainOnSocketDrop<T>(attempt: () => Promise<T>, signal: AbortSignal, upstreamName: string, keep?: (err: unknown) => boolean): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (tries < SOCKET_DROP_TRIES && isSocketDrop(err) && !signal.aborted) continue;
+      throw upstreamBodyError(err, upstreamName, keep);
+    }
   }
 }

@@ -12,7 +12,7 @@ import { NotFoundError, UpstreamFailureError } from '../../../http/errors.js';
 import { boundaryOf, closingDelimiter, newBoundary, partHeader } from '../../../http/multipart.js';
 import { multipartContentType } from '../../../http/retrieve-negotiation.js';
 import type { InstanceUids } from '../../../cache/instance-store.js';
-import { askTwiceOnSocketDrop } from '../../../upstream/body-errors.js';
+import { askAgainOnSocketDrop } from '../../../upstream/body-errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import type { StreamAnswer } from '../frames/answer.js';
 import { scanMultipart, type MultipartEvent } from '../frames/multipart.js';
@@ -107,8 +107,8 @@ function singlePart(events: AsyncIterator<MultipartEvent>, first: PartEvent, req
 }
 
 export async function bulkFromUpstream(upstream: UpstreamClient, req: UpstreamBulkRequest): Promise<StreamAnswer> {
-  // Cut before the first part's headers: nothing was sent to the client yet, so ask once more.
-  return askTwiceOnSocketDrop(() => attempt(upstream, req), req.signal, upstream.name);
+  // Cut before the first part's headers: nothing was sent to the client yet, so ask again.
+  return askAgainOnSocketDrop(() => attempt(upstream, req), req.signal, upstream.name);
 }
 
 async function attempt(upstream: UpstreamClient, req: UpstreamBulkRequest): Promise<StreamAnswer> {

@@ -15,7 +15,7 @@ import { boundaryOf, closingDelimiter, newBoundary, partHeader } from '../../../
 import { multipartContentType, type RetrieveChoice } from '../../../http/retrieve-negotiation.js';
 import { EXPLICIT_VR_LE, IMPLICIT_VR_LE, transferSyntax } from '../../../dicom/transfer-syntax.js';
 import type { InstanceUids } from '../../../cache/instance-store.js';
-import { askTwiceOnSocketDrop } from '../../../upstream/body-errors.js';
+import { askAgainOnSocketDrop } from '../../../upstream/body-errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import { frameContentType, framePartHeaders, type PartFormat, type StreamAnswer } from './answer.js';
 import { scanAfterHead, type MultipartEvent } from './multipart.js';
@@ -166,8 +166,8 @@ async function request(upstream: UpstreamClient, req: UpstreamFramesRequest): Pr
 
 /** Asks the upstream for the frames; the answer streams, or 'declined' says to use the instance store. */
 export async function framesFromUpstream(upstream: UpstreamClient, req: UpstreamFramesRequest): Promise<UpstreamFramesResult> {
-  // Cut before the first part's headers: nothing was sent to the client yet, so ask once more.
-  return askTwiceOnSocketDrop(() => attempt(upstream, req), req.signal, upstream.name);
+  // Cut before the first part's headers: nothing was sent to the client yet, so ask again.
+  return askAgainOnSocketDrop(() => attempt(upstream, req), req.signal, upstream.name);
 }
 
 async function attempt(upstream: UpstreamClient, req: UpstreamFramesRequest): Promise<UpstreamFramesResult> {
