@@ -16,6 +16,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY config ./config
+# The pinned OHIF version (for /ohif/app-config.js); run scripts/ohif/fetch.sh in a derived image to serve /viewer too.
+COPY scripts/ohif/version.txt ./scripts/ohif/version.txt
 USER node
 # Listening on all interfaces: the gateway refuses to start until authentication is configured
 # (GATEWAY_SECURITY_OIDC_* or API keys in a GATEWAY_CONFIG file), or allowAnonymous is set explicitly.
