@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../ops/metrics.js';
-import { nextTraceparent, type RequestScopeStorage } from './request-scope.js';
+import { requestScope, type RequestScopeStorage } from './request-scope.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -42,6 +42,6 @@ export function requestContext(log: Logger, metrics: GatewayMetrics, scope: Requ
       metrics.bytesSent.inc({ route }, Math.max(0, bytes));
       log.info({ ...logLine(ctx, id, ms), bytes }, 'request');
     });
-    await scope.run({ requestId: id, traceparent: nextTraceparent(ctx.get('traceparent') || undefined) }, next);
+    await scope.run(requestScope(id, ctx.get('traceparent') || undefined), next);
   };
 }

@@ -9,7 +9,19 @@ import { randomBytes } from 'node:crypto';
 export interface RequestScope {
   requestId: string;
   /** W3C traceparent to send upstream: the client's trace with a new span id, or a new trace. */
-  traceparent: string;
+  readonly traceparent: string;
+}
+
+/** A scope whose traceparent is made on first use: requests answered from a cache never pay for it. */
+export function requestScope(requestId: string, incomingTraceparent: string | undefined): RequestScope {
+  let traceparent: string | undefined;
+  return {
+    requestId,
+    get traceparent() {
+      traceparent ??= nextTraceparent(incomingTraceparent);
+      return traceparent;
+    },
+  };
 }
 
 export type RequestScopeStorage = AsyncLocalStorage<RequestScope>;
