@@ -6,28 +6,14 @@
  */
 import anyTest, { type TestFn } from 'ava';
 import { request } from 'undici';
-import { startGateway, type RunningGateway } from '../support/gateway.js';
-import { AS_STORED, getFrames, instancePath, sha256, useSamples, type ExpectedInstance } from '../support/frames-expect.js';
-import { samplesDir } from '../../scripts/fixtures/load.js';
+import type { RunningGateway } from '../support/gateway.js';
+import { AS_STORED, getFrames, instancePath, sha256, withSampleGateway, type ExpectedInstance } from '../support/frames-expect.js';
 
 const test = anyTest as TestFn<{ gw: RunningGateway }>;
-const dir = samplesDir();
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
-if (!dir) {
-  test('DICOM samples not found; set DICOM_SAMPLES_DIR', (t) => {
-    t.log('DICOM samples not found; set DICOM_SAMPLES_DIR');
-    t.pass();
-  });
-} else {
-  const samples = useSamples(anyTest, dir);
-  test.beforeEach(async (t) => {
-    t.context.gw = await startGateway(samples().orthanc.dicomWebUrl);
-  });
-  test.afterEach.always(async (t) => {
-    await t.context.gw?.close();
-  });
+withSampleGateway(test, (samples) => {
   const expectedOf = (file: string): ExpectedInstance => samples().expected.get(file)!;
   const framesUrl = (t: { context: { gw: RunningGateway } }, e: ExpectedInstance, list: string) => `${t.context.gw.url}${instancePath(e.uids)}/frames/${list}`;
 
@@ -126,4 +112,4 @@ if (!dir) {
       }
     }
   });
-}
+});

@@ -5,29 +5,13 @@
  * and deflated included (which Orthanc itself answers with 500).
  */
 import anyTest, { type TestFn } from 'ava';
-import { startGateway, type RunningGateway } from '../support/gateway.js';
-import { AS_STORED, getFrames, instancePath, sampleFileList, sha256, useSamples, type ExpectedInstance } from '../support/frames-expect.js';
-import { samplesDir } from '../../scripts/fixtures/load.js';
+import type { RunningGateway } from '../support/gateway.js';
+import { AS_STORED, getFrames, instancePath, sampleFileList, sha256, withSampleGateway, type ExpectedInstance } from '../support/frames-expect.js';
 
 const test = anyTest as TestFn<{ gw: RunningGateway }>;
 const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
-const dir = samplesDir();
 
-if (!dir) {
-  test('DICOM samples not found; set DICOM_SAMPLES_DIR', (t) => {
-    t.log('DICOM samples not found; set DICOM_SAMPLES_DIR');
-    t.pass();
-  });
-} else {
-  const samples = useSamples(anyTest, dir);
-
-  test.beforeEach(async (t) => {
-    t.context.gw = await startGateway(samples().orthanc.dicomWebUrl);
-  });
-  test.afterEach.always(async (t) => {
-    await t.context.gw?.close();
-  });
-
+withSampleGateway(test, (samples, dir) => {
   const expectedOf = (file: string): ExpectedInstance => samples().expected.get(file)!;
   const label = (e: ExpectedInstance) => (e.encapsulated ? e.transferSyntax! : EXPLICIT_VR_LE);
 
@@ -115,4 +99,4 @@ if (!dir) {
     const mismatch = await getFrames(`${t.context.gw.url}${instancePath(e.uids)}/frames/2`, 'multipart/related; type="image/jp2"');
     t.is(mismatch.status, 406, mismatch.text);
   });
-}
+});

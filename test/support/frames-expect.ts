@@ -11,9 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestFn } from 'ava';
+import { startGateway, type RunningGateway } from './gateway.js';
 import { request } from 'undici';
 import { boundaryOf, readMultipart } from '../../src/http/multipart.js';
-import { loadIntoOrthanc } from '../../scripts/fixtures/load.js';
+import { loadIntoOrthanc, samplesDir } from '../../scripts/fixtures/load.js';
 import { orthancAvailable, startOrthanc, type OrthancInstance } from '../../scripts/orthanc/harness.js';
 
 const run = promisify(execFile);
@@ -150,4 +151,28 @@ export function useSamples(test: TestFn, dir: string): () => SampleFixture {
     if (!fixture) throw new Error('sample fixture not started');
     return fixture;
   };
+}
+
+/**
+ * Registers a file's tests against a gateway (one per test) in front of an
+ * Orthanc loaded with the samples, or one visible placeholder test when no
+ * samples folder exists. `register` gets the fixture and the samples folder.
+ */
+export function withSampleGateway(test: TestFn<{ gw: RunningGateway }>, register: (samples: () => SampleFixture, dir: string) => void): void {
+  const dir = samplesDir();
+  if (!dir) {
+    test('DICOM samples not found; set DICOM_SAMPLES_DIR', (t) => {
+      t.log('DICOM samples not found; set DICOM_SAMPLES_DIR');
+      t.pass();
+    });
+    return;
+  }
+  const samples = useSamples(test as unknown as TestFn, dir);
+  test.beforeEach(async (t) => {
+    t.context.gw = await startGateway(samples().orthanc.dicomWebUrl);
+  });
+  test.afterEach.always(async (t) => {
+    await t.context.gw?.close();
+  });
+  register(samples, dir);
 }
