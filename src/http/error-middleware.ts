@@ -39,6 +39,9 @@ function fromHttpError(err: unknown): GatewayError | undefined {
   return undefined;
 }
 
+/** Codes answered without asking the upstream (open circuit, full bulkhead). */
+const FAIL_FAST_CODES = new Set(['UPSTREAM_CIRCUIT_OPEN', 'GATEWAY_BUSY']);
+
 export function errorMiddleware(log: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
@@ -49,7 +52,9 @@ export function errorMiddleware(log: Logger) {
         log.error({ err, route: ctx.path }, 'unhandled error');
         gatewayError = new GatewayError(500, 'INTERNAL_ERROR', 'Internal error', 'The gateway failed to process the request; the incident was logged.');
       } else if (gatewayError.status >= 500) {
-        log.warn({ code: gatewayError.code, detail: gatewayError.detail }, 'upstream problem');
+        // Fail-fast answers repeat by the thousand during an outage; the circuit's state changes are logged once instead.
+        const repetitive = FAIL_FAST_CODES.has(gatewayError.code);
+        log[repetitive ? 'debug' : 'warn']({ code: gatewayError.code, detail: gatewayError.detail }, 'upstream problem');
       }
       if (ctx.headerSent || !ctx.writable) {
         // A streamed body already started: the only honest signal left is to cut the connection.

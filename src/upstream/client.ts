@@ -73,7 +73,17 @@ export class UpstreamClient {
       ...(options.tls && { connect: options.tls }),
     });
     this.streams = new StreamTransport(url, config, options.tls);
-    this.resilience = new UpstreamResilience(config, options.observer);
+    const observer = options.observer;
+    this.resilience = new UpstreamResilience(config, {
+      onRetry: (c) => observer?.onRetry?.(c),
+      onRejected: (c) => observer?.onRejected?.(c),
+      onRequest: (c, outcome, seconds) => observer?.onRequest?.(c, outcome, seconds),
+      onCircuit: (state) => {
+        // Once per transition, so operators see when the archive went away and came back.
+        log[state === 'closed' ? 'info' : 'warn']({ upstream: config.name, circuit: state }, `circuit to the image archive is ${state}`);
+        observer?.onCircuit?.(state);
+      },
+    });
   }
 
   private scopedHeaders(headers: Record<string, string> | undefined): Record<string, string> {
