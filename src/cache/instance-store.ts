@@ -17,7 +17,7 @@ import { DiskLru, type DiskEntry } from './disk-lru.js';
 import { NotFoundError, UpstreamFailureError } from '../http/errors.js';
 import { boundaryOf, readMultipart } from '../http/multipart.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { askAgainOnSocketDrop } from '../upstream/body-errors.js';
+import { askAgainOnSocketDrop, discardBody } from '../upstream/body-errors.js';
 
 export interface InstanceUids {
   study: string;
@@ -148,7 +148,7 @@ export class InstanceStore<M> {
     const limit = this.options.maxInstanceBytes;
     const declared = Number(res.headers['content-length'] ?? NaN);
     if (declared > limit + 64 * 1024) {
-      res.body.destroy();
+      discardBody(res.body);
       throw new InstanceTooLargeError(limit);
     }
     const counted = { bytes: 0 };
@@ -157,7 +157,7 @@ export class InstanceStore<M> {
     if (!boundary) {
       // A single-part application/dicom answer (some archives send one for one instance).
       if (!contentType.toLowerCase().startsWith('application/dicom')) {
-        res.body.destroy();
+        discardBody(res.body);
         throw new UpstreamFailureError(this.upstream.name, `sent an instance as "${contentType.slice(0, 80)}" instead of multipart/related application/dicom.`, 502, 'UPSTREAM_BAD_RESPONSE');
       }
       await pipeline(res.body, byteLimit(limit, counted), createWriteStream(temp));

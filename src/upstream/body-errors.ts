@@ -45,3 +45,13 @@ export async function askAgainOnSocketDrop<T>(attempt: () => Promise<T>, signal:
     }
   }
 }
+
+/**
+ * Cancels a body the gateway will not read. An error listener goes first: a
+ * destroyed undici body may still emit an abort error, and an 'error' event with
+ * no listener would end the process.
+ */
+export function discardBody(body: { on(event: 'error', listener: () => void): unknown; destroy(): unknown }): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}

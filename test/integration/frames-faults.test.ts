@@ -203,3 +203,22 @@ test('instances above instanceCacheMaxInstanceBytes are never stored: their fram
     await fake.close();
   }
 });
+
+test('bulk data answered with a non-multipart body is a 502, and the gateway keeps serving', async (t) => {
+  const fake = await startFakeUpstream((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(200_000)));
+  const gw = await startGateway(fake.url);
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await request(`${gw.url}/studies/1.2.3/series/4.5.6/instances/7.8.9/bulk/7fe00010`, { headers: { accept: 'application/octet-stream' } });
+      const body = JSON.parse(await res.body.text()) as { code: string };
+      t.is(res.statusCode, 502);
+      t.is(body.code, 'UPSTREAM_BAD_RESPONSE');
+    }
+    const health = await request(`${gw.origin}/healthz`);
+    await health.body.dump();
+    t.is(health.statusCode, 200);
+  } finally {
+    await gw.close();
+    await fake.close();
+  }
+});

@@ -12,7 +12,7 @@ import { NotFoundError, UpstreamFailureError } from '../../../http/errors.js';
 import { boundaryOf, closingDelimiter, newBoundary, partHeader } from '../../../http/multipart.js';
 import { multipartContentType } from '../../../http/retrieve-negotiation.js';
 import type { InstanceUids } from '../../../cache/instance-store.js';
-import { askAgainOnSocketDrop } from '../../../upstream/body-errors.js';
+import { askAgainOnSocketDrop, discardBody } from '../../../upstream/body-errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import type { StreamAnswer } from '../frames/answer.js';
 import { scanMultipart, type MultipartEvent } from '../frames/multipart.js';
@@ -126,12 +126,12 @@ async function attempt(upstream: UpstreamClient, req: UpstreamBulkRequest): Prom
   const answerType = String(res.headers['content-type'] ?? '');
   const boundary = boundaryOf(answerType);
   if (!boundary) {
-    res.body.destroy();
+    discardBody(res.body);
     throw new UpstreamFailureError(upstream.name, `sent bulk data as "${answerType.slice(0, 80)}" instead of multipart/related.`, 502, 'UPSTREAM_BAD_RESPONSE');
   }
   const events = scanMultipart(res.body, boundary);
   const first = await events.next().catch((err: unknown) => {
-    res.body.destroy();
+    discardBody(res.body);
     throw err;
   });
   if (first.done || first.value.kind !== 'part') {

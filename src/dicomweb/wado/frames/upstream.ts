@@ -15,7 +15,7 @@ import { boundaryOf, closingDelimiter, newBoundary, partHeader } from '../../../
 import { multipartContentType, type RetrieveChoice } from '../../../http/retrieve-negotiation.js';
 import { EXPLICIT_VR_LE, IMPLICIT_VR_LE, transferSyntax } from '../../../dicom/transfer-syntax.js';
 import type { InstanceUids } from '../../../cache/instance-store.js';
-import { askAgainOnSocketDrop } from '../../../upstream/body-errors.js';
+import { askAgainOnSocketDrop, discardBody } from '../../../upstream/body-errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import { frameContentType, framePartHeaders, type PartFormat, type StreamAnswer } from './answer.js';
 import { scanAfterHead, type MultipartEvent } from './multipart.js';
@@ -184,17 +184,17 @@ async function attempt(upstream: UpstreamClient, req: UpstreamFramesRequest): Pr
   const answerType = String(res.headers['content-type'] ?? '');
   const boundary = boundaryOf(answerType);
   if (!boundary) {
-    res.body.destroy();
+    discardBody(res.body);
     throw new UpstreamFailureError(upstream.name, `sent frames as "${answerType.slice(0, 80)}" instead of multipart/related.`, 502, 'UPSTREAM_BAD_RESPONSE');
   }
   const head = await readPartHead(res.body, boundary).catch((err: unknown) => {
-    res.body.destroy();
+    discardBody(res.body);
     throw err;
   });
   const { partType, ts } = partSyntax(head.headers, answerType);
   const label = relayedSyntax(partType, ts);
   if (!label) {
-    res.body.destroy();
+    discardBody(res.body);
     return { kind: 'declined', status: res.statusCode };
   }
   const format: PartFormat = { multipart: req.choice.multipart, partType: OCTET_STREAM, transferSyntax: label.ts };
