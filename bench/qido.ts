@@ -1,9 +1,8 @@
 // `npm run bench -- qido`: QIDO-RS through the gateway vs Orthanc direct, for
 // the scenarios of qido-scenarios.ts, measured in interleaved rounds.
-import os from 'node:os';
-import { request } from 'undici';
 import type { Cleanup } from './lib/cleanup.js';
 import { CpuProbe } from './lib/cpu.js';
+import { orthancVersion, printMachine } from './lib/machine.js';
 import type { BenchOptions } from './lib/options.js';
 import { formatSummary, noiseWarning, printScenario, type ScenarioReport } from './lib/report.js';
 import { measureInterleaved, type Schedule, type Target } from './lib/rounds.js';
@@ -13,21 +12,8 @@ import { summarize } from './lib/stats.js';
 import { checkSameStudies } from './qido-check.js';
 import { SCENARIO_IDS, qidoScenarios, type QidoScenario } from './qido-scenarios.js';
 
-async function orthancVersion(baseUrl: string): Promise<string> {
-  try {
-    const res = await request(`${baseUrl}/system`, { headersTimeout: 5000, bodyTimeout: 5000 });
-    const system = (await res.body.json()) as { Version?: string };
-    return system.Version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-function printMachine(options: BenchOptions): void {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  console.log(`qido benchmark, ${new Date().toISOString()}`);
-  console.log(`machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load average ${load}`);
+function printHeader(options: BenchOptions): void {
+  printMachine('qido');
   console.log(`schedule: ${options.rounds} rounds x ${options.seconds} s per target, interleaved direct/gateway, warm-up ${options.warmupSeconds} s, concurrency ${options.concurrency}, at most ${options.maxRequestsPerRound} requests per round`);
 }
 
@@ -77,7 +63,7 @@ async function measure(s: QidoScenario, targets: [Target, Target], env: Environm
 
 export async function run(options: BenchOptions, cleanup: Cleanup): Promise<void> {
   checkOnly(options.only);
-  printMachine(options);
+  printHeader(options);
   const env = await setUp(cleanup, {
     population: { studies: options.studies, seed: options.seed, seriesPerStudy: 1, instancesPerSeries: 2, rows: 64, columns: 64 },
     gatewayEnv: gatewayEnv(options),

@@ -2,8 +2,8 @@
 // that its CPU and memory are its own: build when dist is stale, start on a
 // free loopback port, wait until it answers, stop by PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import net from 'node:net';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { freePort } from '../../scripts/net/free-port.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -69,41 +69,9 @@ export function ensureBuilt(log: (line: string) => void): void {
       log(`WARNING: npm run build reported errors (exit ${res.status ?? res.signal}); benchmarking the JavaScript tsc emitted anyway`);
     }
   }
-  provideProjectFiles(log);
 }
 
-/**
- * Files the sources read at `../../<file>` relative to their own module
- * (src/config/load.ts, src/ops/version.ts, src/viewer/ohif-build.ts): from dist/src/** that resolves into
- * dist/, so a plain `node dist/src/main.js` refuses to start (a gateway bug,
- * reported). Until it is fixed, mirror those files into dist/.
- */
-const FILES_READ_FROM_DIST = ['config/default.json', 'package.json', 'scripts/ohif/version.txt'];
 
-function provideProjectFiles(log: (line: string) => void): void {
-  for (const file of FILES_READ_FROM_DIST) {
-    const source = path.join(projectRoot, file);
-    const target = path.join(projectRoot, 'dist', file);
-    if (!existsSync(source)) continue;
-    if (existsSync(target) && readFileSync(target, 'utf8') === readFileSync(source, 'utf8')) continue;
-    mkdirSync(path.dirname(target), { recursive: true });
-    copyFileSync(source, target);
-    log(`NOTE gateway bug: the built gateway reads dist/${file}; copied ${file} there`);
-  }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
