@@ -23,6 +23,8 @@ import type { GatewayServices } from './services.js';
 import { createSecurity, upstreamConnectOptions } from './security/index.js';
 import { viewerRoutes } from './viewer/routes.js';
 import { fhirRoutes } from './fhir/routes.js';
+import { openStateDatabase } from './state/database.js';
+import { passThroughIdentity } from './identity/pass-through.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -61,6 +63,8 @@ function buildServices(config: GatewayConfig, deps: GatewayDeps): GatewayService
     metrics,
     scope,
     lifecycle: { draining: false },
+    state: openStateDatabase(config.state, logger),
+    identity: passThroughIdentity,
     statusSources: { metadata: () => metadataCache.stats() },
     onStudyChanged: [(studyUid) => void metadataCache.invalidateStudy(studyUid)],
     onClose: [],
@@ -101,6 +105,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     async close() {
       for (const release of services.onClose) await release();
       await services.upstream.close();
+      services.state.close();
     },
   };
 }

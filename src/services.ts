@@ -8,6 +8,8 @@ import type { MetadataCache } from './cache/metadata-cache.js';
 import type { UpstreamClient } from './upstream/client.js';
 import type { GatewayMetrics } from './ops/metrics.js';
 import type { RequestScopeStorage } from './http/request-scope.js';
+import type { StateDatabase } from './state/database.js';
+import type { IdentityResolver } from './identity/resolver.js';
 
 export interface Lifecycle {
   /** True once shutdown began: readiness answers 503, in-flight requests finish. */
@@ -24,6 +26,10 @@ export interface GatewayServices {
   /** Request id and trace context, reachable from the upstream client. */
   scope: RequestScopeStorage;
   lifecycle: Lifecycle;
+  /** Durable state (SQLite in state.dir); modules migrate and own their tables. */
+  state: StateDatabase;
+  /** EHR ↔ PACS patient identity (src/identity): used by QIDO-RS, prefetch and FHIR. */
+  identity: IdentityResolver;
   /** Named summaries shown by /status (caches register theirs). */
   statusSources: Record<string, () => unknown>;
   /**

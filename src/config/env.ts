@@ -69,6 +69,13 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GATEWAY_SECURITY_UPSTREAM_CA_FILE', path: ['security', 'upstreamTls', 'caFile'], kind: 'string' },
   { name: 'GATEWAY_LINKS_VIEWER_URL_TEMPLATE', path: ['links', 'viewerUrlTemplate'], kind: 'string' },
   { name: 'GATEWAY_LINKS_VIEWER_BASE', path: ['links', 'viewerBase'], kind: 'string' },
+  { name: 'GATEWAY_STATE_DIR', path: ['state', 'dir'], kind: 'string' },
+  { name: 'GATEWAY_IDENTITY_EHR_ISSUERS', path: ['identity', 'ehrIssuers'], kind: 'list' },
+  { name: 'GATEWAY_PREFETCH_ENABLED', path: ['prefetch', 'enabled'], kind: 'bool' },
+  { name: 'GATEWAY_PREFETCH_CONCURRENT_JOBS', path: ['prefetch', 'concurrentJobs'], kind: 'int' },
+  { name: 'GATEWAY_EDGE_ENABLED', path: ['edge', 'enabled'], kind: 'bool' },
+  { name: 'GATEWAY_EDGE_DIR', path: ['edge', 'dir'], kind: 'string' },
+  { name: 'GATEWAY_EDGE_MAX_BYTES', path: ['edge', 'maxBytes'], kind: 'int' },
   { name: 'GATEWAY_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
 ];
 

@@ -159,6 +159,58 @@ export const linksSchema = z.strictObject({
   viewerBase: z.url({ protocol: /^https?$/ }).nullable().default(null),
 });
 
+export const stateSchema = z.strictObject({
+  /**
+   * Folder of the gateway's durable state: the SQLite database of identity links,
+   * reconciliation items, prefetch jobs and the edge cache index (null = a folder
+   * under the OS temp dir, kept across restarts on one machine; set it in production).
+   */
+  dir: z.string().min(1).nullable(),
+  /** Storage backend. Only "sqlite" exists; the repositories are interfaces so that a PostgreSQL backend can follow. */
+  backend: z.enum(['sqlite']),
+});
+
+export const identitySchema = z.strictObject({
+  /**
+   * IssuerOfPatientID values that name EHR identities: a QIDO-RS search with
+   * PatientID plus one of these issuers is answered through the identity links
+   * (the PACS is asked for the linked PACS identifiers).
+   */
+  ehrIssuers: z.array(z.string().min(1)),
+  /** Demographic agreement (0–1) from which a study counts as the linked patient's; below it the study goes to reconciliation. */
+  matchThreshold: z.number().min(0).max(1),
+  /** Most candidates listed on one reconciliation item. */
+  maxCandidates: z.number().int().min(1).max(50),
+});
+
+export const prefetchSchema = z.strictObject({
+  /** Accept POST /api/prefetch and run jobs. */
+  enabled: z.boolean(),
+  /** Jobs running at once; later ones wait queued. */
+  concurrentJobs: z.number().int().min(1).max(16),
+  /** Instances one job fetches at once. */
+  instanceConcurrency: z.number().int().min(1).max(32),
+  /** Attempts after the first for one study step or instance when the archive fails (with exponential backoff). */
+  retries: z.number().int().min(0).max(20),
+  retryInitialDelayMs: z.number().int().min(0),
+  retryMaxDelayMs: z.number().int().min(0),
+  /** Most studies one job fetches; a patient with more ends "partial" with the reason. */
+  maxStudiesPerJob: z.number().int().min(1),
+  /** How long finished jobs stay listed, in hours. */
+  retentionHours: z.number().int().min(1),
+});
+
+export const edgeSchema = z.strictObject({
+  /** Keep prefetched instances on disk and serve WADO-RS from them without asking the archive. */
+  enabled: z.boolean(),
+  /** Folder of the edge cache (null = "edge" inside state.dir). */
+  dir: z.string().min(1).nullable(),
+  /** Upper bound of the edge cache in bytes; least recently used studies are evicted. */
+  maxBytes: z.number().int().min(1024 * 1024),
+  /** When the SHA-256 of an edge file is checked before it is served: every time, or once per file after each start. */
+  verify: z.enum(['always', 'once']),
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
@@ -172,6 +224,10 @@ export const configSchema = z.strictObject({
   stow: stowSchema,
   security: securitySchema,
   links: linksSchema.prefault({}),
+  state: stateSchema,
+  identity: identitySchema,
+  prefetch: prefetchSchema,
+  edge: edgeSchema,
   log: logSchema,
 });
 

@@ -31,10 +31,12 @@ export function requiredRole(kind: RouteKind): Role | undefined {
     case 'rendered':
     case 'frames':
     case 'bulk':
+    case 'prefetch':
       return 'read';
     case 'store':
       return 'write';
     case 'admin':
+    case 'patient-admin':
       return 'admin';
     default:
       return undefined;

@@ -10,12 +10,18 @@ export type RouteKind =
   | 'probe'
   /** /status, /metrics, /admin/*. */
   | 'admin'
+  /** /api/identity/*, /api/reconciliation/*: patient identity links and reconciliation (admin role, audited as Patient Record). */
+  | 'patient-admin'
+  /** /api/prefetch*: background prefetch jobs (read role: a prefetch only warms what the caller could read). */
+  | 'prefetch'
   /** A CORS preflight. */
   | 'preflight'
   /** Anything else (answered 404 or 405 by the routers). */
   | 'other';
 
 const PROBES = new Set(['/healthz', '/readyz']);
+const PATIENT_ADMIN = /^\/api\/(identity|reconciliation)(\/|$)/;
+const PREFETCH = /^\/api\/prefetch(\/|$)/;
 const ADMIN = /^\/(status|metrics)$|^\/admin(\/|$)/;
 const SEARCH = /^\/(studies|series|instances)$|^\/studies\/[^/]+\/(series|instances)$|^\/studies\/[^/]+\/series\/[^/]+\/instances$/;
 const RETRIEVE = /^\/studies\/[^/]+(\/series\/[^/]+(\/instances\/[^/]+)?)?$/;
@@ -39,6 +45,8 @@ export function classifyRequest(method: string, path: string, basePath: string):
   if (method === 'OPTIONS') return 'preflight';
   if (PROBES.has(path)) return 'probe';
   if (ADMIN.test(path)) return 'admin';
+  if (PATIENT_ADMIN.test(path)) return 'patient-admin';
+  if (PREFETCH.test(path)) return 'prefetch';
   if (path === basePath || path.startsWith(`${basePath}/`)) return dicomwebKind(method, path.slice(basePath.length));
   if ((method === 'GET' || method === 'HEAD') && /^\/fhir(\/|$)/.test(path)) return 'search'; // FHIR ImagingStudy façade over QIDO-RS (src/fhir): read role
   if ((method === 'GET' || method === 'HEAD') && /^\/viewer\/studies\//.test(path)) return 'search'; // viewer link (src/fhir/viewer-link.ts): read role

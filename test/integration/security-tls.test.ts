@@ -71,7 +71,7 @@ maybe('HTTPS listener: serves with HSTS, reloads the certificate on reload() and
     copyFileSync(path.join(pki.dir, `${name}.pem`), cert);
   };
   use('one');
-  const config = loadConfig({ env: {}, overrides: { server: { port: 0 }, log: { level: 'silent' }, security: { tls: { certFile: cert, keyFile: key }, audit: { dir: tempDir() } } } });
+  const config = loadConfig({ env: {}, overrides: { server: { port: 0 }, log: { level: 'silent' }, security: { tls: { certFile: cert, keyFile: key }, audit: { dir: tempDir() } }, state: { dir: tempDir() } } });
   const gateway = createGateway(config, { logger: pino({ level: 'silent' }) });
   const listener = createListener(config.security, gateway.app.callback(), gateway.logger);
   await new Promise<void>((resolve) => listener.server.listen(0, '127.0.0.1', resolve));

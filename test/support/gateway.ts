@@ -21,11 +21,17 @@ export interface RunningGateway {
 }
 
 export async function startGateway(upstreamUrl: string, overrides: Record<string, unknown> = {}): Promise<RunningGateway> {
-  // Each gateway writes its audit trail to its own folder, removed on close.
+  // Each gateway writes its audit trail to its own folder, removed on close; so is its
+  // state (SQLite, edge cache) unless the test names a folder (to restart on it).
   const auditDir = mkdtempSync(path.join(os.tmpdir(), 'dwgw-test-audit-'));
+  const ownState = (overrides.state as { dir?: string } | undefined)?.dir === undefined;
+  const stateDir = ownState ? mkdtempSync(path.join(os.tmpdir(), 'dwgw-test-state-')) : undefined;
   const config = loadConfig({
     env: {},
-    overrides: mergeDeep({ server: { port: 0 }, upstream: { url: upstreamUrl }, log: { level: 'silent' }, security: { audit: { dir: auditDir } } }, overrides),
+    overrides: mergeDeep(
+      { server: { port: 0 }, upstream: { url: upstreamUrl }, log: { level: 'silent' }, security: { audit: { dir: auditDir } }, ...(stateDir && { state: { dir: stateDir } }) },
+      overrides,
+    ),
   });
   const gateway = createGateway(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const server = createServer(gateway.app.callback());
@@ -42,6 +48,7 @@ export async function startGateway(upstreamUrl: string, overrides: Record<string
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
       rmSync(auditDir, { recursive: true, force: true });
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -20,10 +20,14 @@ const dcm = (code: string, meaning: string): CodedValue => ({ code, system: 'DCM
 export const EVENT_IDS = {
   'Application Activity': dcm('110100', 'Application Activity'),
   'Audit Log Used': dcm('110101', 'Audit Log Used'),
+  /** Prefetch jobs: the gateway starts moving a patient's instances into its edge cache. */
+  'Begin Transferring DICOM Instances': dcm('110102', 'Begin Transferring DICOM Instances'),
   'DICOM Instances Accessed': dcm('110103', 'DICOM Instances Accessed'),
   'DICOM Instances Transferred': dcm('110104', 'DICOM Instances Transferred'),
   /** STOW-RS: DICOM Instances Transferred with EventActionCode C (create), named as a security officer reads it. */
   'Instances Stored': dcm('110104', 'DICOM Instances Transferred'),
+  /** Identity links and reconciliation decisions (create, read, update, delete). */
+  'Patient Record': dcm('110110', 'Patient Record'),
   Query: dcm('110112', 'Query'),
   'Security Alert': dcm('110113', 'Security Alert'),
   'User Authentication': dcm('110114', 'User Authentication'),

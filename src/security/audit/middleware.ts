@@ -59,13 +59,22 @@ function userOf(ctx: Context): AuditUser {
   };
 }
 
-function classify(kind: RouteKind, path: string, status: number, facts: AuditFacts): { type: AuditEventType; action: EventAction; typeCode?: CodedValue } | undefined {
+/** EventActionCode of a REST call on the /api/ resources. */
+function actionOfMethod(method: string): EventAction {
+  if (method === 'POST') return 'C';
+  if (method === 'PUT' || method === 'PATCH') return 'U';
+  if (method === 'DELETE') return 'D';
+  return 'R';
+}
+
+function classify(kind: RouteKind, method: string, path: string, status: number, facts: AuditFacts): { type: AuditEventType; action: EventAction; typeCode?: CodedValue } | undefined {
   if (status === 401) return { type: 'User Authentication', action: 'E', typeCode: EVENT_TYPE_CODES.login };
   if (facts.denial?.startsWith('request refused at the edge')) return { type: 'Security Alert', action: 'E', typeCode: EVENT_TYPE_CODES.accessControlDecision };
   if (facts.denial || status === 403) return { type: 'Security Alert', action: 'E', typeCode: EVENT_TYPE_CODES.authorizationDecision };
   const transaction = TRANSACTIONS[kind];
   if (transaction) return { type: transaction[0], action: transaction[1] };
   if (kind === 'admin' && path.startsWith('/admin/audit')) return { type: 'Audit Log Used', action: 'R' };
+  if (kind === 'patient-admin' || kind === 'prefetch') return { type: kind === 'prefetch' ? 'Begin Transferring DICOM Instances' : 'Patient Record', action: actionOfMethod(method) };
   return undefined;
 }
 
@@ -92,7 +101,7 @@ function storeCounts(body: unknown): Record<string, number> | undefined {
 
 export function buildEvent(ctx: Context, kind: RouteKind, status: number, error: unknown, trail: AuditTrail): AuditEvent | undefined {
   const facts = ctx.state.auditFacts as AuditFacts;
-  const what = classify(kind, ctx.path, status, facts);
+  const what = classify(kind, ctx.method, ctx.path, status, facts);
   if (!what) return undefined;
   const outcomeDescription = describeFailure(status, error, facts);
   const counts = kind === 'store' && !error ? storeCounts(ctx.body) : undefined;
