@@ -137,8 +137,14 @@ export class Spool {
   }
 }
 
-export function spoolDirectory(configured: string | null): string {
+/** The folder all gateway processes spool under (stow.spoolDir, else one under the OS temp dir). */
+export function spoolBaseDirectory(configured: string | null): string {
   return configured ?? path.join(os.tmpdir(), 'dicomweb-gateway-stow');
+}
+
+/** This process's own spool folder (by PID), so that a restart can clean what an ended process left (spool-cleanup.ts). */
+export function spoolDirectory(configured: string | null): string {
+  return path.join(spoolBaseDirectory(configured), String(process.pid));
 }
 
 /** Spools a whole stream; on any error the spool is released and the error rethrown. */
