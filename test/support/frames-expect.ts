@@ -38,7 +38,7 @@ export interface ExpectedInstance {
  * A Python with pydicom: PYDICOM_PYTHON, else `python3` (with PYENV_VERSION=system
  * so that a pyenv shim on PATH resolves to the distribution's python3-pydicom).
  */
-async function python(): Promise<{ cmd: string; env: NodeJS.ProcessEnv }> {
+export async function python(): Promise<{ cmd: string; env: NodeJS.ProcessEnv }> {
   const candidates = [
     ...(process.env.PYDICOM_PYTHON ? [{ cmd: process.env.PYDICOM_PYTHON, env: process.env }] : []),
     { cmd: 'python3', env: process.env },
