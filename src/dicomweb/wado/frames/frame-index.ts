@@ -11,6 +11,7 @@ import { createInflateRaw } from 'node:zlib';
 import { fileSource, indexPart10, numberValue, stringValue, type Part10Index, type PixelDataInfo } from '../../../dicom/part10/index.js';
 import { readMeta } from '../../../dicom/part10/meta.js';
 import { DEFLATED_EXPLICIT_VR_LE } from '../../../dicom/transfer-syntax.js';
+import type { FrameGeometry } from '../../../dicom/codecs/frame-decoder.js';
 import {
   FrameLayoutError, encapsulatedFrameTable, nativeFrameTable, type ByteRange, type FrameTable,
 } from './layout.js';
@@ -27,7 +28,7 @@ export interface InstanceSummary {
   littleEndian: boolean;
   sopClassUid?: string;
   /** Absent when the instance has no pixel data (SR, PDF, waveforms…). */
-  pixel?: { encapsulated: boolean; table?: FrameTable; layoutError?: string; valueOffset: number; length: number };
+  pixel?: { encapsulated: boolean; table?: FrameTable; layoutError?: string; valueOffset: number; length: number; geometry?: FrameGeometry };
   /** Top-level defined-length values worth serving as bulk data, by upper-case tag. */
   values: Map<string, ValueLocation>;
 }
@@ -117,10 +118,30 @@ function bulkValues(index: Part10Index): Map<string, ValueLocation> {
   return values;
 }
 
+/** The Image Pixel Module attributes a codec needs (PS3.3 C.7.6.3); undefined when one is missing. */
+function frameGeometry(index: Part10Index): FrameGeometry | undefined {
+  const rows = numberValue(index, 'Rows');
+  const columns = numberValue(index, 'Columns');
+  const bitsAllocated = numberValue(index, 'BitsAllocated');
+  const photometricInterpretation = stringValue(index, 'PhotometricInterpretation')?.trim();
+  if (!rows || !columns || !bitsAllocated || !photometricInterpretation) return undefined;
+  return {
+    rows,
+    columns,
+    bitsAllocated,
+    bitsStored: numberValue(index, 'BitsStored') ?? bitsAllocated,
+    samplesPerPixel: numberValue(index, 'SamplesPerPixel') ?? 1,
+    pixelRepresentation: numberValue(index, 'PixelRepresentation') ?? 0,
+    planarConfiguration: numberValue(index, 'PlanarConfiguration') ?? 0,
+    photometricInterpretation,
+  };
+}
+
 async function pixelSummary(handle: FileHandle, index: Part10Index): Promise<InstanceSummary['pixel']> {
   const pixel = index.pixelData;
   if (!pixel) return undefined;
-  const base = { encapsulated: pixel.encapsulated, valueOffset: pixel.valueOffset, length: pixel.length };
+  const geometry = frameGeometry(index);
+  const base = { encapsulated: pixel.encapsulated, valueOffset: pixel.valueOffset, length: pixel.length, ...(geometry && { geometry }) };
   try {
     return { ...base, table: await frameTable(handle, index, pixel) };
   } catch (err) {

@@ -40,7 +40,7 @@ function parseChoices(accept: string | undefined): readonly RetrieveChoice[] {
   return choices;
 }
 
-/** How stored frames go out: as stored from disk, or decoded to native by the upstream. */
+/** How stored frames go out: as stored from disk, or decoded to native (by the gateway's codecs, else the upstream). */
 export type FramePlan =
   | { source: 'stored'; multipart: boolean; partType: string; transferSyntax: string }
   | { source: 'decode'; multipart: boolean };
@@ -55,7 +55,7 @@ function planOne(choice: RetrieveChoice, storedTs: string, encapsulated: boolean
   const asStored = { source: 'stored' as const, multipart: choice.multipart, transferSyntax: label };
   if (choice.partType === OCTET_STREAM) {
     if (choice.transferSyntax === '*' || choice.transferSyntax === label) return { ...asStored, partType: OCTET_STREAM };
-    // Uncompressed frames of compressed data: the upstream decodes (PS3.18 §8.7.3.3.1 default).
+    // Uncompressed frames of compressed data (PS3.18 §8.7.3.3.1 default): decoded, see service.ts.
     if (choice.transferSyntax === EXPLICIT_VR_LE) return { source: 'decode', multipart: choice.multipart };
     return undefined;
   }

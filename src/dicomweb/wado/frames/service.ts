@@ -11,7 +11,10 @@
  *   a compressed answer, or an upstream that cannot serve the frame (400/500 for
  *   big endian, deflated, non-image instances) bring the instance into the store;
  * - instances too large for the store, or whose file cannot be indexed, are
- *   always relayed.
+ *   always relayed;
+ * - uncompressed frames of a compressed stored instance (the default transfer
+ *   syntax, PS3.18 §8.7.3.5.2) are decoded by the gateway (decoded.ts) where its
+ *   codecs can, else by the upstream.
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -27,6 +30,8 @@ import type { InstanceSummary } from './frame-index.js';
 import { frameCount } from './layout.js';
 import { OCTET_STREAM, passThroughChoice, planFrames } from './negotiation.js';
 import { framesFromUpstream, type UpstreamFramesRequest } from './upstream.js';
+import { framesDecoded } from './decoded.js';
+import { canDecodeFrames, FrameDecodeError } from '../../../dicom/codecs/frame-decoder.js';
 
 export interface FrameRequest {
   uids: InstanceUids;
@@ -127,14 +132,30 @@ export class FrameService {
       throw new NotFoundError(`Frame ${beyond} requested; the instance has ${count} frame${count === 1 ? '' : 's'}.`, 'FRAME_OUT_OF_RANGE');
     }
     const plan = planFrames(req.choices, entry.meta.transferSyntaxUid, pixel.encapsulated, req.frames.length);
-    if (plan.source === 'decode') {
-      return this.relayOrFail(req, { multipart: plan.multipart, partType: OCTET_STREAM, transferSyntax: EXPLICIT_VR_LE });
-    }
+    if (plan.source === 'decode') return this.decoded(entry, req, plan.multipart, source);
     try {
       return await framesFromDisk({ file: entry.path, table: pixel.table, frames: req.frames, format: plan, location: req.location }, source);
     } catch (err) {
       if (err instanceof CachedFileGoneError) this.store.delete(req.uids);
       throw err;
+    }
+  }
+
+  /**
+   * Uncompressed frames of a compressed instance: decoded here from the disk copy
+   * when a gateway codec handles the syntax and size, else by the upstream.
+   */
+  private async decoded(entry: Entry, req: FrameRequest, multipart: boolean, source: AnswerSource): Promise<StreamAnswer> {
+    const pixel = entry.meta.pixel!;
+    const storedTransferSyntax = entry.meta.transferSyntaxUid;
+    const upstreamDecodes = () => this.relayOrFail(req, { multipart, partType: OCTET_STREAM, transferSyntax: EXPLICIT_VR_LE });
+    if (!pixel.table || !pixel.geometry || !canDecodeFrames(storedTransferSyntax, pixel.geometry)) return upstreamDecodes();
+    try {
+      return await framesDecoded({ file: entry.path, table: pixel.table, frames: req.frames, multipart, storedTransferSyntax, geometry: pixel.geometry, location: req.location }, source);
+    } catch (err) {
+      if (!(err instanceof FrameDecodeError)) throw err;
+      this.log.info({ instance: req.uids.instance, err: err.message }, 'gateway codec failed on a frame; the upstream decodes it');
+      return upstreamDecodes();
     }
   }
 
