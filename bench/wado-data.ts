@@ -20,7 +20,7 @@ async function loadXa(orthancBaseUrl: string): Promise<InstanceRef | undefined> 
   const dir = samplesDir();
   const file = dir ? path.join(dir, XA_SAMPLE) : undefined;
   if (!file || !existsSync(file)) {
-    console.log(`setup: ${XA_SAMPLE} not found (DICOM samples not found; set DICOM_SAMPLES_DIR): xa-frames-warm skipped`);
+    console.log(`setup: ${XA_SAMPLE} not found (DICOM samples not found; set DICOM_SAMPLES_DIR): xa-frames-warm and xa-frames-decoded-warm skipped`);
     return undefined;
   }
   await loadBuffers(orthancBaseUrl, [readFileSync(file)]);
@@ -43,7 +43,7 @@ function needs(ids: readonly string[]) {
     big: any('series-retrieve', 'rendered-cold', 'rendered-warm', 'stream-rss'),
     many: any('frame-cold', 'frame-warm', 'series-metadata-warm'),
     multi: any('multiframe-warm'),
-    xa: any('xa-frames-warm'),
+    xa: any('xa-frames-warm', 'xa-frames-decoded-warm'),
   };
 }
 

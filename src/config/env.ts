@@ -40,6 +40,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GATEWAY_WADO_INSTANCE_CACHE_DIR', path: ['wado', 'instanceCacheDir'], kind: 'string' },
   { name: 'GATEWAY_WADO_INSTANCE_CACHE_MAX_BYTES', path: ['wado', 'instanceCacheMaxBytes'], kind: 'int' },
   { name: 'GATEWAY_WADO_INSTANCE_CACHE_MAX_INSTANCE_BYTES', path: ['wado', 'instanceCacheMaxInstanceBytes'], kind: 'int' },
+  { name: 'GATEWAY_WADO_DECODED_CACHE_MAX_BYTES', path: ['wado', 'decodedCacheMaxBytes'], kind: 'int' },
   { name: 'GATEWAY_WADO_RENDERED_CACHE_MAX_BYTES', path: ['wado', 'renderedCacheMaxBytes'], kind: 'int' },
   { name: 'GATEWAY_WADO_THUMBNAIL_SIZE', path: ['wado', 'thumbnailSize'], kind: 'int' },
   { name: 'GATEWAY_WADO_RENDERED_MAX_INSTANCE_BYTES', path: ['wado', 'renderedMaxInstanceBytes'], kind: 'int' },

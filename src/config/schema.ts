@@ -93,6 +93,8 @@ export const wadoSchema = z.strictObject({
   instanceCacheMaxBytes: z.number().int().min(1024 * 1024),
   /** Instances larger than this are never fetched whole for frame access; frames are asked of the upstream. */
   instanceCacheMaxInstanceBytes: z.number().int().min(1024),
+  /** Upper bound of decoded copies of compressed instances kept for uncompressed frame requests, in bytes (on disk; 0 = decode every request). */
+  decodedCacheMaxBytes: z.number().int().min(0),
   /** Upper bound of cached rendered images and thumbnails, in bytes (on disk, same folder). */
   renderedCacheMaxBytes: z.number().int().min(1024),
   /** Default edge of /thumbnail images in pixels when no viewport is given. */

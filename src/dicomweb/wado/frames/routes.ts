@@ -14,6 +14,7 @@ import { BulkdataService, createBulkdataHandlers } from '../bulkdata/handlers.js
 import { createFrameHandlers } from './handlers.js';
 import { describeInstance, type InstanceSummary } from './frame-index.js';
 import { FrameService } from './service.js';
+import { DecodedCopies } from './decoded-copies.js';
 
 const INSTANCE = '/studies/:study/series/:series/instances/:instance';
 
@@ -41,8 +42,20 @@ export function createInstanceStore(services: GatewayServices): InstanceStore<In
   return store;
 }
 
+/** Decoded copies of compressed instances, beside the instance store (a folder of their own: DiskLru empties it at start). */
+function createDecodedCopies(services: GatewayServices): DecodedCopies {
+  const { wado } = services.config;
+  const copies = new DecodedCopies(`${instanceCacheDir(wado)}-decoded`, wado.decodedCacheMaxBytes, services.logger);
+  services.onClose.push(() => copies.close());
+  services.onStudyChanged.push((studyUid) => void copies.invalidateStudy(studyUid));
+  services.statusSources.decodedCopies = () => copies.stats();
+  services.metrics.addStatsGauges('decoded_copies', 'Decoded copies of compressed instances for uncompressed frame requests', () => ({ ...copies.stats() }));
+  return copies;
+}
+
 export function frameRoutes(services: GatewayServices, store = createInstanceStore(services)): RouteModule {
-  const frames = createFrameHandlers(new FrameService(services.upstream, store, services.logger), services.config);
+  const copies = services.config.wado.decodedCacheMaxBytes > 0 ? createDecodedCopies(services) : undefined;
+  const frames = createFrameHandlers(new FrameService(services.upstream, store, services.logger, copies), services.config);
   const bulk = createBulkdataHandlers(new BulkdataService(services.upstream, store));
   return (router) => {
     router.get(`${INSTANCE}/frames/:frames`, frames.handleRetrieveInstanceFrames);

@@ -31,6 +31,7 @@ import { frameCount } from './layout.js';
 import { OCTET_STREAM, passThroughChoice, planFrames } from './negotiation.js';
 import { framesFromUpstream, type UpstreamFramesRequest } from './upstream.js';
 import { framesDecoded } from './decoded.js';
+import type { DecodedCopies } from './decoded-copies.js';
 import { canDecodeFrames, FrameDecodeError } from '../../../dicom/codecs/frame-decoder.js';
 
 export interface FrameRequest {
@@ -55,6 +56,8 @@ export class FrameService {
     private readonly upstream: UpstreamClient,
     private readonly store: InstanceStore<InstanceSummary>,
     private readonly log: Logger,
+    /** Whole-instance decoded copies for repeated uncompressed requests (absent: decode per request). */
+    private readonly decodedCopies?: DecodedCopies,
   ) {}
 
   async retrieve(req: FrameRequest): Promise<StreamAnswer> {
@@ -150,8 +153,21 @@ export class FrameService {
     const storedTransferSyntax = entry.meta.transferSyntaxUid;
     const upstreamDecodes = () => this.relayOrFail(req, { multipart, partType: OCTET_STREAM, transferSyntax: EXPLICIT_VR_LE });
     if (!pixel.table || !pixel.geometry || !canDecodeFrames(storedTransferSyntax, pixel.geometry)) return upstreamDecodes();
+    const key = instanceKey(req.uids);
+    const copy = this.decodedCopies?.get(key);
+    if (copy) {
+      const format = { multipart, partType: OCTET_STREAM, transferSyntax: EXPLICIT_VR_LE };
+      return framesFromDisk({ file: copy.path, table: copy.meta, frames: req.frames, format, location: req.location }, 'HIT').catch((err: unknown) => {
+        if (!(err instanceof CachedFileGoneError)) throw err;
+        this.decodedCopies?.delete(key); // its file went away: decode per frame again
+        return this.decoded(entry, req, multipart, source);
+      });
+    }
+    const decodeSource = { file: entry.path, table: pixel.table, storedTransferSyntax, geometry: pixel.geometry };
     try {
-      return await framesDecoded({ file: entry.path, table: pixel.table, frames: req.frames, multipart, storedTransferSyntax, geometry: pixel.geometry, location: req.location }, source);
+      const answer = await framesDecoded({ ...decodeSource, frames: req.frames, multipart, location: req.location }, source);
+      this.decodedCopies?.schedule(key, decodeSource);
+      return answer;
     } catch (err) {
       if (!(err instanceof FrameDecodeError)) throw err;
       this.log.info({ instance: req.uids.instance, err: err.message }, 'gateway codec failed on a frame; the upstream decodes it');
