@@ -17,6 +17,44 @@ export function bufferSource(buffer: Buffer): ByteSource {
   };
 }
 
+/**
+ * Bytes held as a list of chunks (as they arrived from a socket), without
+ * joining them: a read inside one chunk is a view, a read across chunks copies
+ * only the bytes asked for (element headers and small values, in practice).
+ */
+export function chunksSource(chunks: readonly Buffer[]): ByteSource {
+  if (chunks.length === 1) return bufferSource(chunks[0]!);
+  const starts: number[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    starts.push(size);
+    size += chunk.length;
+  }
+  const chunkAt = (position: number): number => {
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  return {
+    size,
+    read: async (position, length) => {
+      const end = Math.min(size, position + length);
+      if (position >= end) return Buffer.alloc(0);
+      let i = chunkAt(position);
+      const offset = position - starts[i]!;
+      if (end - starts[i]! <= chunks[i]!.length) return chunks[i]!.subarray(offset, offset + end - position);
+      const out = Buffer.allocUnsafe(end - position);
+      for (let at = 0, from = offset; at < out.length; i++, from = 0) at += chunks[i]!.copy(out, at, from, Math.min(chunks[i]!.length, from + out.length - at));
+      return out;
+    },
+  };
+}
+
 const WINDOW_BYTES = 64 * 1024;
 
 /** A FileHandle read through a 64 KiB window. The caller closes the handle. */

@@ -64,9 +64,11 @@ async function readAnswer(res: Dispatcher.ResponseData): Promise<JsonItem | unde
  * one socket write with undici's headers; a spooled file is streamed, never
  * read whole into memory.
  */
-function requestBody(spool: Spool, head: Buffer, tail: Buffer): Buffer | Readable {
-  const inMemory = spool.buffer();
-  if (inMemory) return Buffer.concat([head, inMemory, tail]);
+function requestBody(spool: Spool, head: Buffer, tail: Buffer): Dispatcher.DispatchOptions['body'] {
+  const inMemory = spool.chunkList();
+  // The spool's own chunks written one after the other, never joined into a copy; the length is
+  // declared. undici sends any iterable of buffers (lib/core/request.js), its types list only streams.
+  if (inMemory) return [head, ...inMemory, tail] as unknown as Readable;
   async function* parts() {
     yield head;
     yield* spool.stream();

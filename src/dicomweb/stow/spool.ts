@@ -9,7 +9,7 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { bufferSource, fileSource, type ByteSource } from '../../dicom/part10/index.js';
+import { chunksSource, fileSource, type ByteSource } from '../../dicom/part10/index.js';
 
 export interface SpoolLimits {
   /** Parts up to this size stay in memory. */
@@ -25,6 +25,21 @@ export interface SpoolLimits {
 const WRITE_CHUNK = 1024 * 1024;
 /** Read-stream chunk size when forwarding from a file. */
 const READ_CHUNK = 256 * 1024;
+
+/** The chunks from byte `start` on (views, no copy). */
+function chunksFrom(chunks: readonly Buffer[], start: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = start;
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    out.push(skip > 0 ? chunk.subarray(skip) : chunk);
+    skip = 0;
+  }
+  return out;
+}
 
 export class Spool {
   size = 0;
@@ -79,27 +94,34 @@ export class Spool {
       await this.flush();
       return;
     }
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    // In-memory chunks stay as they arrived: joining them would copy every instance once more
+    // (and large short-lived copies are what the garbage collector spends its time on).
   }
 
-  /** The whole part, for small in-memory parts (undefined when on disk). */
+  /** The part's bytes as the chunks they arrived in, for in-memory parts (undefined when on disk). */
+  chunkList(): readonly Buffer[] | undefined {
+    return this.file ? undefined : this.chunks;
+  }
+
+  /** The whole part in one buffer, for in-memory parts (undefined when on disk); joins the chunks once. */
   buffer(): Buffer | undefined {
     if (this.file) return undefined;
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
     return this.chunks[0] ?? Buffer.alloc(0);
   }
 
   /** Random access for the Part 10 walker; call close() when done. */
   async openSource(): Promise<{ source: ByteSource; close(): Promise<void> }> {
-    const buf = this.buffer();
-    if (buf) return { source: bufferSource(buf), close: async () => undefined };
+    const chunks = this.chunkList();
+    if (chunks) return { source: chunksSource(chunks.length > 0 ? chunks : [Buffer.alloc(0)]), close: async () => undefined };
     const handle = await open(this.file!.path, 'r');
     return { source: fileSource(handle, this.size), close: () => handle.close() };
   }
 
   /** A fresh stream of the part from `start` (may be called again, e.g. to retry a forward). */
   stream(start = 0): Readable {
-    const buf = this.buffer();
-    if (buf) return Readable.from([buf.subarray(start)], { objectMode: false });
+    const chunks = this.chunkList();
+    if (chunks) return Readable.from(chunksFrom(chunks, start), { objectMode: false });
     return createReadStream(this.file!.path, { highWaterMark: READ_CHUNK, start });
   }
 
