@@ -168,7 +168,7 @@ if (!SAMPLES) {
     const res = await stowFiles(t.context.gw.url, [data, Buffer.from('not dicom')], { accept: 'application/dicom+xml' });
     t.is(res.status, 202);
     t.regex(String(res.headers['content-type']), /^application\/dicom\+xml/);
-    t.regex(res.text, /<NativeDicomModel xmlns="http:\/\/dicom.nema.org\/PS3.19\/models\/NativeDICOM">/);
+    t.regex(res.text, /<NativeDicomModel xmlns="http:\/\/dicom.nema.org\/PS3.19\/models\/NativeDICOM" xml:space="preserve">/);
     t.regex(res.text, /<DicomAttribute tag="00081197" vr="US" keyword="FailureReason">\s*<Value number="1">49152<\/Value>/);
     t.regex(res.text, /keyword="ReferencedSOPSequence"/);
   });
