@@ -25,6 +25,7 @@ import { viewerRoutes } from './viewer/routes.js';
 import { fhirRoutes } from './fhir/routes.js';
 import { openStateDatabase } from './state/database.js';
 import { passThroughIdentity } from './identity/pass-through.js';
+import { createIdentityModule } from './identity/index.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -76,6 +77,8 @@ const REDACTED_LOG_PATHS = ['query', 'querystring', 'req.query', '*.PatientName'
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const services = buildServices(config, deps);
+  const identity = createIdentityModule(services); // src/identity: EHR ↔ PACS links, reconciliation, their metrics and /status summary
+  services.identity = identity.resolver; // replaces the pass-through placeholder before any module uses it
   const { logger } = services;
   const router = createDicomwebRouter(config.server.basePath, routeModules(services));
   const ops = opsRouter(services);
@@ -91,6 +94,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   app.use(ops.routes());
   app.use(fhirRoutes(services)); // /fhir/ImagingStudy and /viewer/studies/{study} (src/fhir/routes.ts), before /viewer/*
   app.use(viewerRoutes(services)); // /ohif/app-config.js and /viewer/ (src/viewer/routes.ts)
+  app.use(identity.routes()); // /api/identity/* and /api/reconciliation/* (src/identity/link-routes.ts, reconciliation-routes.ts)
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
   app.use(async (ctx) => {

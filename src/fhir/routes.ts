@@ -6,7 +6,7 @@
  * Mounted before src/viewer's /viewer/* routes, which serve the OHIF build.
  */
 import Router from '@koa/router';
-import { QidoService } from '../dicomweb/qido/service.js';
+import { IdentityAwareQidoService } from '../identity/qido-ehr-search.js';
 import type { GatewayServices } from '../services.js';
 import { createFhirHandlers } from './handlers.js';
 import { fhirErrors } from './outcome.js';
@@ -15,7 +15,8 @@ import { createViewerLinkHandler } from './viewer-link.js';
 
 export function fhirRoutes(services: GatewayServices): ReturnType<Router['routes']> {
   const { config } = services;
-  const source = new StudySource(new QidoService(services.upstream, services.metadataCache, config.qido));
+  // subject:identifier=<EHR issuer>|<id> resolves through the identity links like QIDO-RS does (src/identity/qido-ehr-search.ts).
+  const source = new StudySource(new IdentityAwareQidoService(services.upstream, services.metadataCache, services));
   const fhir = createFhirHandlers(source, config);
   const router = new Router();
   router.get('/fhir/ImagingStudy', fhirErrors(), fhir.handleSearchImagingStudy);

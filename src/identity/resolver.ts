@@ -28,6 +28,19 @@ export interface IdentityResolution {
   pacs: PatientIdentity[];
   /** Set when resolving opened (or found open) a reconciliation item. */
   reconciliationId?: string;
+  /** Status of that item: 'open' normally; a decided item is named when nothing new was found since. */
+  reconciliationStatus?: 'open' | 'linked' | 'rejected' | 'resolved';
+}
+
+/** What the caller knows of the patient besides the identifier (e.g. QIDO's PatientName/PatientBirthDate/PatientSex). */
+export interface ResolveOptions {
+  demographics?: {
+    /** DICOM PN (Family^Given) or plain text. */
+    name?: string;
+    /** YYYYMMDD. */
+    birthDate?: string;
+    sex?: 'M' | 'F' | 'O';
+  };
 }
 
 export interface ScreenedStudies {
@@ -35,10 +48,15 @@ export interface ScreenedStudies {
   kept: StudyRow[];
   /** Studies held back because their demographics disagree with the link; each became a reconciliation item. */
   held: number;
+  /** The reconciliation items of the held studies. */
+  reconciliationIds?: string[];
+  /** Studies left out because a person decided they are not this patient (rejected items); not counted in held. */
+  excluded?: number;
 }
 
 export interface IdentityResolver {
-  resolve(identity: PatientIdentity): Promise<IdentityResolution>;
+  /** `options.demographics`, when known, find and score candidates if the EHR identity has no link. */
+  resolve(identity: PatientIdentity, options?: ResolveOptions): Promise<IdentityResolution>;
   /** For an EHR resolution: keeps matching studies, holds the others for reconciliation. Pass-through otherwise. */
   screenStudies(resolution: IdentityResolution, studies: StudyRow[]): Promise<ScreenedStudies>;
 }

@@ -4,10 +4,11 @@
 import type { RouteModule } from '../routes.js';
 import type { GatewayServices } from '../../services.js';
 import { createQidoHandlers } from './handlers.js';
-import { QidoService } from './service.js';
+import { IdentityAwareQidoService } from '../../identity/qido-ehr-search.js';
 
 export function qidoRoutes(services: GatewayServices): RouteModule {
-  const qido = createQidoHandlers(new QidoService(services.upstream, services.metadataCache, services.config.qido), services.config);
+  // PatientID + an EHR IssuerOfPatientID is answered through the identity links (src/identity/qido-ehr-search.ts).
+  const qido = createQidoHandlers(new IdentityAwareQidoService(services.upstream, services.metadataCache, services), services.config);
   return (router) => {
     router.get('/studies', qido.handleSearchStudies);
     router.get('/studies/:study/series', qido.handleSearchStudySeries);
