@@ -26,6 +26,7 @@ import { fhirRoutes } from './fhir/routes.js';
 import { openStateDatabase } from './state/database.js';
 import { passThroughIdentity } from './identity/pass-through.js';
 import { createIdentityModule } from './identity/index.js';
+import { createEdgeCache } from './edge/index.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -56,19 +57,24 @@ function buildServices(config: GatewayConfig, deps: GatewayDeps): GatewayService
   const scope = createRequestScopeStorage();
   const metadataCache = deps.metadataCache ?? new MetadataCache(config.cache);
   metrics.addStatsGauges('metadata_cache', 'Metadata cache', () => ({ ...metadataCache.stats() }));
+  const upstream = deps.upstream ?? new UpstreamClient(config.upstream, logger, { scope, observer: metrics, tls: upstreamConnectOptions(config.security.upstreamTls) });
+  const state = openStateDatabase(config.state, logger);
+  const edge = createEdgeCache({ config: config.edge, state, upstream, logger });
+  metrics.addStatsGauges('edge', 'Edge cache', () => ({ ...edge.stats() }));
   return {
     config,
     logger,
-    upstream: deps.upstream ?? new UpstreamClient(config.upstream, logger, { scope, observer: metrics, tls: upstreamConnectOptions(config.security.upstreamTls) }),
+    upstream,
     metadataCache,
     metrics,
     scope,
     lifecycle: { draining: false },
-    state: openStateDatabase(config.state, logger),
+    state,
     identity: passThroughIdentity,
-    statusSources: { metadata: () => metadataCache.stats() },
-    onStudyChanged: [(studyUid) => void metadataCache.invalidateStudy(studyUid)],
-    onClose: [],
+    edge,
+    statusSources: { metadata: () => metadataCache.stats(), edge: () => edge.stats() },
+    onStudyChanged: [(studyUid) => void metadataCache.invalidateStudy(studyUid), (studyUid) => void edge.invalidateStudy(studyUid).catch((err: unknown) => logger.warn({ err }, 'edge cache invalidation failed'))],
+    onClose: [() => edge.close()],
   };
 }
 

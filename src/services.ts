@@ -10,6 +10,7 @@ import type { GatewayMetrics } from './ops/metrics.js';
 import type { RequestScopeStorage } from './http/request-scope.js';
 import type { StateDatabase } from './state/database.js';
 import type { IdentityResolver } from './identity/resolver.js';
+import type { EdgeCache } from './edge/types.js';
 
 export interface Lifecycle {
   /** True once shutdown began: readiness answers 503, in-flight requests finish. */
@@ -30,6 +31,8 @@ export interface GatewayServices {
   state: StateDatabase;
   /** EHR ↔ PACS patient identity (src/identity): used by QIDO-RS, prefetch and FHIR. */
   identity: IdentityResolver;
+  /** Prefetched instances and study metadata on disk (src/edge): WADO-RS serves from it without the archive. */
+  edge: EdgeCache;
   /** Named summaries shown by /status (caches register theirs). */
   statusSources: Record<string, () => unknown>;
   /**

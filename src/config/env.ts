@@ -77,6 +77,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GATEWAY_EDGE_ENABLED', path: ['edge', 'enabled'], kind: 'bool' },
   { name: 'GATEWAY_EDGE_DIR', path: ['edge', 'dir'], kind: 'string' },
   { name: 'GATEWAY_EDGE_MAX_BYTES', path: ['edge', 'maxBytes'], kind: 'int' },
+  { name: 'GATEWAY_EDGE_VERIFY', path: ['edge', 'verify'], kind: 'string' },
   { name: 'GATEWAY_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
 ];
 

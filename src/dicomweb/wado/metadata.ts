@@ -3,7 +3,9 @@
  * instance), answered as application/dicom+json (§F.2). The slow path viewers
  * complain about (a 500-instance series takes Orthanc hundreds of ms) is cached:
  * bounded by bytes, one upstream request for concurrent misses, ETag/304, and
- * gzip computed once per load. BulkDataURIs point at the gateway.
+ * gzip computed once per load. BulkDataURIs point at the gateway. A study the
+ * edge cache holds complete is answered from its stored metadata without the
+ * archive, and so is any study it holds metadata of while the archive fails.
  */
 import type { Context } from 'koa';
 import type { GatewayServices } from '../../services.js';
@@ -11,7 +13,9 @@ import { makeAnswer, withGzip, type CachedAnswer } from '../../cache/metadata-ca
 import { NotAcceptableError, NotFoundError, UpstreamFailureError } from '../../http/errors.js';
 import { negotiateSimple } from '../../http/accept.js';
 import { publicBaseUrl } from '../../http/base-url.js';
-import { sendCachedAnswer } from '../../http/send-answer.js';
+import { CACHE_HEADER, sendCachedAnswer } from '../../http/send-answer.js';
+import { isArchiveOutage, withEdgeMissHint } from '../../edge/outage.js';
+import { metadataFromEdge } from '../../edge/wado-metadata.js';
 import { rewriteMetadataUrls } from './bulkdata/uri.js';
 import { describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
 
@@ -19,16 +23,33 @@ import { describe, resourceOf, resourcePath, type WadoResource } from './resourc
 const METADATA_MEDIA_TYPES = ['application/dicom+json', 'application/json'] as const;
 
 export function createMetadataHandlers(services: GatewayServices) {
-  const { upstream, metadataCache } = services;
+  const { upstream, metadataCache, edge } = services;
+
+  function answerOf(metadata: unknown[], baseUrl: string, headers: Record<string, string> = {}): Promise<CachedAnswer> {
+    return withGzip(makeAnswer(200, Buffer.from(JSON.stringify(rewriteMetadataUrls(metadata, baseUrl))), headers));
+  }
 
   async function load(resource: WadoResource, baseUrl: string): Promise<CachedAnswer> {
+    const held = await metadataFromEdge(edge, { ...resource, requireComplete: true });
+    if (held) return answerOf(held, baseUrl, { [CACHE_HEADER]: 'edge' });
+    try {
+      return await loadFromArchive(resource, baseUrl);
+    } catch (err) {
+      if (!isArchiveOutage(err)) throw err;
+      const fallback = await metadataFromEdge(edge, { ...resource, requireComplete: false });
+      if (!fallback) throw edge.enabled ? withEdgeMissHint(err) : err;
+      return answerOf(fallback, baseUrl, { [CACHE_HEADER]: 'edge' });
+    }
+  }
+
+  async function loadFromArchive(resource: WadoResource, baseUrl: string): Promise<CachedAnswer> {
     const metadata = await upstream.getJson(`${resourcePath(resource)}/metadata`, '');
     if (!Array.isArray(metadata)) {
       throw new UpstreamFailureError(upstream.name, 'sent metadata that is not a DICOM JSON array.', 502, 'UPSTREAM_BAD_RESPONSE');
     }
     // Orthanc answers 200 [] (or 404) for what it does not hold: both are "not found".
     if (metadata.length === 0) throw new NotFoundError(`No ${describe(resource)} in the archive.`);
-    return withGzip(makeAnswer(200, Buffer.from(JSON.stringify(rewriteMetadataUrls(metadata, baseUrl)))));
+    return answerOf(metadata, baseUrl);
   }
 
   async function metadata(ctx: Context): Promise<void> {

@@ -3,24 +3,28 @@
  * resources Study, Series and Instance (§10.4.1.1.1), media type
  * multipart/related; type="application/dicom" with transfer-syntax negotiation
  * (§8.7.3.5; default Explicit VR Little Endian, `*` = as stored).
- * The upstream answer streams through in constant memory.
+ * The upstream answer streams through in constant memory. What the edge cache
+ * holds (src/edge/wado-retrieve.ts) is served from disk without asking the
+ * archive, and instead of an error while the archive is down.
  */
 import type { Context } from 'koa';
 import type { GatewayServices } from '../../services.js';
 import { NotAcceptableError, NotFoundError, UpstreamFailureError } from '../../http/errors.js';
-import { negotiateRetrieve, supportedMediaTypes } from '../../http/retrieve-negotiation.js';
+import { negotiateRetrieve, supportedMediaTypes, type RetrieveChoice } from '../../http/retrieve-negotiation.js';
 import { boundaryOf } from '../../http/multipart.js';
+import { CACHE_HEADER } from '../../http/send-answer.js';
 import { streamToClient } from '../../http/stream-response.js';
-import { clientAbortSignal, describe, resourceOf, resourcePath } from './resource.js';
+import { isArchiveOutage, withEdgeHint, withEdgeMissHint } from '../../edge/outage.js';
+import { retrieveFromEdge, type EdgeRetrieveRequest } from '../../edge/wado-retrieve.js';
+import type { EdgeMultipart } from '../../edge/multipart-body.js';
+import { clientAbortSignal, describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
 
 export function createRetrieveHandlers(services: GatewayServices) {
-  const { upstream, logger } = services;
+  const { upstream, logger, edge } = services;
 
-  async function retrieve(ctx: Context): Promise<void> {
-    const resource = resourceOf(ctx);
-    const choice = negotiateRetrieve(ctx.get('accept') || undefined, 'instances');
+  async function fromUpstream(ctx: Context, resource: WadoResource, choice: RetrieveChoice, signal: AbortSignal): Promise<void> {
     const accept = `multipart/related; type="application/dicom"; transfer-syntax=${choice.transferSyntax}`;
-    const res = await upstream.stream({ path: resourcePath(resource), headers: { accept }, signal: clientAbortSignal(ctx) });
+    const res = await upstream.stream({ path: resourcePath(resource), headers: { accept }, signal });
     if (res.statusCode === 404) {
       res.body.resume();
       throw new NotFoundError(`No ${describe(resource)} in the archive.`);
@@ -40,6 +44,41 @@ export function createRetrieveHandlers(services: GatewayServices) {
     ctx.set('Content-Type', contentType);
     ctx.set('Cache-Control', 'private, no-cache');
     streamToClient(ctx, res.body, { boundary, log: logger });
+  }
+
+  function fromEdge(ctx: Context, answer: EdgeMultipart): void {
+    ctx.status = 200;
+    ctx.set('Content-Type', answer.contentType);
+    ctx.set('Cache-Control', 'private, no-cache');
+    ctx.set(CACHE_HEADER, 'edge');
+    // A body never read (HEAD, say) must still end, or its study would stay pinned.
+    ctx.res.once('close', () => answer.body.destroy());
+    streamToClient(ctx, answer.body, { boundary: answer.boundary, log: logger });
+    if (answer.length !== undefined) ctx.length = answer.length;
+  }
+
+  async function retrieve(ctx: Context): Promise<void> {
+    const resource = resourceOf(ctx);
+    const choice = negotiateRetrieve(ctx.get('accept') || undefined, 'instances');
+    const signal = clientAbortSignal(ctx);
+    const edgeRequest: EdgeRetrieveRequest = { ...resource, transferSyntax: choice.transferSyntax, signal, whileArriving: true };
+    const held = await retrieveFromEdge(edge, edgeRequest).catch((err: unknown) => {
+      // A shared download that failed, an edge too full: the archive path decides.
+      if (signal.aborted) throw err;
+      logger.debug({ err }, 'edge cache could not answer a retrieve; asking the archive');
+      return undefined;
+    });
+    if (held?.kind === 'answer') return fromEdge(ctx, held.answer);
+    try {
+      await fromUpstream(ctx, resource, choice, signal);
+    } catch (err) {
+      if (!isArchiveOutage(err)) throw err;
+      // PS3.18 §10.4: the archive is down or refusing; what the edge holds still answers.
+      const fallback = await retrieveFromEdge(edge, { ...edgeRequest, whileArriving: false });
+      if (fallback?.kind === 'answer') return fromEdge(ctx, fallback.answer);
+      if (fallback) throw withEdgeHint(err, fallback.storedAs);
+      throw edge.enabled ? withEdgeMissHint(err) : err;
+    }
   }
 
   return {

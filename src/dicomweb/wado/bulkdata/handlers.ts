@@ -6,7 +6,8 @@
  * instance is there and the value is a top-level one, else relayed.
  */
 import type { Context } from 'koa';
-import type { InstanceStore } from '../../../cache/instance-store.js';
+import type { DiskEntry } from '../../../cache/disk-lru.js';
+import type { InstanceStore, InstanceUids } from '../../../cache/instance-store.js';
 import { BadRequestError } from '../../../http/errors.js';
 import { negotiateRetrieve } from '../../../http/retrieve-negotiation.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
@@ -36,16 +37,23 @@ export class BulkdataService {
   constructor(private readonly upstream: UpstreamClient, private readonly store: InstanceStore<InstanceSummary>) {}
 
   async retrieve(req: UpstreamBulkRequest): Promise<StreamAnswer> {
-    const entry = this.store.get(req.uids);
+    const entry = this.store.get(req.uids) ?? (await this.fromLocal(req.uids));
     const value = entry ? valueOnDisk(entry.meta, req.path) : undefined;
     if (entry && value) {
       try {
-        return await bulkFromDisk({ file: entry.path, value, multipart: req.multipart, range: req.range }, 'HIT');
+        const source = this.store.origin(req.uids) === 'local' ? 'edge' : 'HIT';
+        return await bulkFromDisk({ file: entry.path, value, multipart: req.multipart, range: req.range }, source);
       } catch (err) {
         if (!(err instanceof CachedFileGoneError)) throw err; // evicted meanwhile: ask the upstream
       }
     }
     return bulkFromUpstream(this.upstream, req);
+  }
+
+  /** The instance from the edge cache (src/edge) into the store, when the edge holds it; else undefined. */
+  private async fromLocal(uids: InstanceUids): Promise<DiskEntry<InstanceSummary> | undefined> {
+    if (!(await this.store.heldLocally(uids))) return undefined;
+    return this.store.fetch(uids).catch(() => undefined);
   }
 }
 

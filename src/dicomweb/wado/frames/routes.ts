@@ -34,6 +34,7 @@ export function createInstanceStore(services: GatewayServices): InstanceStore<In
     services.upstream,
     describeInstance,
     services.logger,
+    services.edge.enabled ? services.edge : undefined,
   );
   services.onClose.push(() => store.close());
   services.onStudyChanged.push((studyUid) => void store.invalidateStudy(studyUid));

@@ -12,6 +12,8 @@
  *   big endian, deflated, non-image instances) bring the instance into the store;
  * - instances too large for the store, or whose file cannot be indexed, are
  *   always relayed;
+ * - an instance the edge cache holds or is downloading (src/edge) enters the
+ *   store from there: no archive request, and frames while the archive is down;
  * - uncompressed frames of a compressed stored instance (the default transfer
  *   syntax, PS3.18 §8.7.3.5.2) are decoded by the gateway (decoded.ts) where its
  *   codecs can, else by the upstream.
@@ -70,6 +72,7 @@ export class FrameService {
       });
     }
     if (this.relayed.has(key)) return this.relayAlways(req);
+    if (await this.store.heldLocally(req.uids)) return this.fromStore(req);
     const firstSight = !this.seen.has(key);
     this.seen.set(key, true);
     const choice = firstSight && req.frames.length === 1 && req.frames[0] === 1 ? passThroughChoice(req.choices) : undefined;
@@ -123,7 +126,8 @@ export class FrameService {
     }
   }
 
-  private async fromEntry(entry: Entry, req: FrameRequest, source: AnswerSource): Promise<StreamAnswer> {
+  private async fromEntry(entry: Entry, req: FrameRequest, stored: AnswerSource): Promise<StreamAnswer> {
+    const source = this.store.origin(req.uids) === 'local' ? 'edge' : stored;
     const pixel = entry.meta.pixel;
     if (!pixel) {
       throw new NotFoundError('This instance has no pixel data, so it has no frames (it is not an image: a structured report, document or waveform, say). Its content is available through /metadata and its bulk data.', 'NO_PIXEL_DATA');

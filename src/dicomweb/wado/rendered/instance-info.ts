@@ -10,6 +10,8 @@ import { makeAnswer, type MetadataCache } from '../../../cache/metadata-cache.js
 import { UpstreamFailureError } from '../../../http/errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import { TAG, isDicomJsonArray, numberOf, type DicomJsonObject } from './dicom-json.js';
+import type { EdgeDescriptions } from './edge-descriptions.js';
+import { isArchiveOutage } from '../../../edge/outage.js';
 
 export interface InstanceRef {
   study: string;
@@ -33,20 +35,43 @@ export function framesOf(obj: DicomJsonObject): number {
 }
 
 export class InstanceInfo {
-  constructor(private readonly upstream: UpstreamClient, private readonly cache: MetadataCache) {}
+  constructor(
+    private readonly upstream: UpstreamClient,
+    private readonly cache: MetadataCache,
+    /** Answers from the edge cache's study metadata while the archive is unavailable. */
+    private readonly edge?: EdgeDescriptions,
+  ) {}
 
   /** The instance's QIDO attributes, or undefined when the upstream does not know it. */
   async describe(ref: InstanceRef): Promise<DicomJsonObject | undefined> {
-    const rows = await this.query(`rendered:instance:${instancePathKey(ref)}`, ref.study, `/studies/${ref.study}/series/${ref.series}/instances`, `SOPInstanceUID=${ref.instance}&includefield=${INSTANCE_FIELDS}`);
+    const rows = await this.orEdge(
+      () => this.query(`rendered:instance:${instancePathKey(ref)}`, ref.study, `/studies/${ref.study}/series/${ref.series}/instances`, `SOPInstanceUID=${ref.instance}&includefield=${INSTANCE_FIELDS}`),
+      (edge) => edge.instance(ref.study, ref.series, ref.instance),
+    );
     return rows.find((r) => r[TAG.SOPInstanceUID]?.Value?.[0] === ref.instance) ?? rows[0];
   }
 
   async seriesInstances(study: string, series: string): Promise<DicomJsonObject[]> {
-    return this.query(`rendered:series-instances:${study}/${series}`, study, `/studies/${study}/series/${series}/instances`, `includefield=${TAG.InstanceNumber},${TAG.NumberOfFrames},${TAG.SOPClassUID}`);
+    return this.orEdge(
+      () => this.query(`rendered:series-instances:${study}/${series}`, study, `/studies/${study}/series/${series}/instances`, `includefield=${TAG.InstanceNumber},${TAG.NumberOfFrames},${TAG.SOPClassUID}`),
+      (edge) => edge.seriesInstances(study, series),
+    );
   }
 
   async studySeries(study: string): Promise<DicomJsonObject[]> {
-    return this.query(`rendered:study-series:${study}`, study, `/studies/${study}/series`, `includefield=${SERIES_FIELDS}`);
+    return this.orEdge(() => this.query(`rendered:study-series:${study}`, study, `/studies/${study}/series`, `includefield=${SERIES_FIELDS}`), (edge) => edge.studySeries(study));
+  }
+
+  /** The archive's answer; when the archive is unavailable, the edge's (if it holds the study), else the outage error. */
+  private async orEdge(archive: () => Promise<DicomJsonObject[]>, fromEdge: (edge: EdgeDescriptions) => Promise<DicomJsonObject[] | undefined>): Promise<DicomJsonObject[]> {
+    try {
+      return await archive();
+    } catch (err) {
+      if (!this.edge || !isArchiveOutage(err)) throw err;
+      const rows = await fromEdge(this.edge);
+      if (rows === undefined) throw err;
+      return rows;
+    }
   }
 
   private async query(key: string, study: string, path: string, query: string): Promise<DicomJsonObject[]> {

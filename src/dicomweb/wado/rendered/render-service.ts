@@ -29,6 +29,8 @@ import { readBounded } from './read-bounded.js';
 import type { RenderedCache, RenderedResult, Rendering } from './rendered-cache.js';
 import { SOP_KIND_LABEL, sopKind } from './sop-kinds.js';
 import type { StoredInstances } from './stored-instance.js';
+import type { EdgeCache } from '../../../edge/types.js';
+import { isArchiveOutage } from '../../../edge/outage.js';
 
 /** A rendered image is never larger than this (a 4096² PNG of noise is ~50 MB). */
 const MAX_RENDERED_BYTES = 64 * 1024 * 1024;
@@ -76,6 +78,8 @@ export class RenderService {
     private readonly info: InstanceInfo,
     private readonly stored: StoredInstances,
     private readonly log: Logger,
+    /** Prefetched instances render here, from the edge cache, while the archive is unavailable. */
+    private readonly edge?: EdgeCache,
   ) {}
 
   async render(req: RenderRequest, signal?: AbortSignal): Promise<RenderedResult> {
@@ -88,7 +92,13 @@ export class RenderService {
     if (!req.imageType) return this.produceInGateway(req, signal);
     const imageType = req.imageType;
     const finishHere = (imageType !== 'image/jpeg' && imageType !== 'image/png') || req.params.annotation.length > 0;
-    const res = await this.askUpstream(req, finishHere ? 'image/png' : imageType, !finishHere && imageType === 'image/jpeg', signal);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.askUpstream(req, finishHere ? 'image/png' : imageType, !finishHere && imageType === 'image/jpeg', signal);
+    } catch (err) {
+      if (isArchiveOutage(err) && (await this.edge?.holds(req.target.ref))) return this.produceInGateway(req, signal);
+      throw err;
+    }
     if (res.statusCode === 200) {
       const body = await this.readRendered(res);
       if (!finishHere) return { body, mediaType: imageType, renderer: 'upstream' };
@@ -98,7 +108,10 @@ export class RenderService {
     await res.body.dump().catch(() => undefined);
     if (res.statusCode === 404) throw instanceNotFound(describeTarget(req.target));
     if (res.statusCode === 400 || res.statusCode === 415) return this.produceInGateway(req, signal);
-    throw await this.upstream.failure(res);
+    const failure = await this.upstream.failure(res);
+    // The archive is failing: a prefetched instance is rendered here from the edge cache.
+    if (isArchiveOutage(failure) && (await this.edge?.holds(req.target.ref))) return this.produceInGateway(req, signal);
+    throw failure;
   }
 
   private async askUpstream(req: RenderRequest, accept: string, quality: boolean, signal: AbortSignal): Promise<Dispatcher.ResponseData> {

@@ -11,13 +11,15 @@ import { RenderService } from './render-service.js';
 import { RenderedCache, renderedCacheDir } from './rendered-cache.js';
 import { ImageSelection } from './selection.js';
 import { StoredInstances } from './stored-instance.js';
+import { EdgeDescriptions } from './edge-descriptions.js';
 
 export function renderedRoutes(services: GatewayServices): RouteModule {
   const { config, upstream, metadataCache, logger } = services;
   const cache = new RenderedCache(renderedCacheDir(config.wado.instanceCacheDir), config.wado.renderedCacheMaxBytes);
-  const stored = new StoredInstances(upstream, config.wado.renderedMaxInstanceBytes);
-  const info = new InstanceInfo(upstream, metadataCache);
-  const render = new RenderService(upstream, cache, info, stored, logger);
+  const edge = config.edge.enabled ? services.edge : undefined;
+  const stored = new StoredInstances(upstream, config.wado.renderedMaxInstanceBytes, edge);
+  const info = new InstanceInfo(upstream, metadataCache, edge && new EdgeDescriptions(edge));
+  const render = new RenderService(upstream, cache, info, stored, logger, edge);
   const h = createRenderedHandlers(services, render, new ImageSelection(info));
   services.onStudyChanged.push((studyUid) => void cache.invalidateStudy(studyUid));
   services.onClose.push(() => {

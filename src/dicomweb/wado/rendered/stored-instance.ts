@@ -5,7 +5,9 @@
  * are kept briefly, so rendering several frames of one instance (a client
  * scrolling a multi-frame image) downloads it once.
  */
+import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
+import type { EdgeCache } from '../../../edge/types.js';
 import type { Dispatcher } from 'undici';
 import { boundaryOf, readMultipart } from '../../../http/multipart.js';
 import { GatewayError, UpstreamFailureError } from '../../../http/errors.js';
@@ -66,7 +68,12 @@ export class StoredInstances {
   private readonly recent: LRUCache<string, Buffer>;
   private readonly downloads = new SharedWork<Buffer>();
 
-  constructor(private readonly upstream: UpstreamClient, private readonly maxBytes: number) {
+  constructor(
+    private readonly upstream: UpstreamClient,
+    private readonly maxBytes: number,
+    /** Prefetched instances are read from the edge cache instead of the archive. */
+    private readonly edge?: EdgeCache,
+  ) {
     this.recent = new LRUCache<string, Buffer>({ maxSize: 2 * maxBytes, sizeCalculation: (b) => Math.max(1, b.length), ttl: KEEP_MS });
   }
 
@@ -75,7 +82,7 @@ export class StoredInstances {
     const cached = this.recent.get(key);
     if (cached) return cached;
     return this.downloads.run(key, signal, async (shared) => {
-      const data = await downloadStoredInstance(this.upstream, ref, this.maxBytes, shared);
+      const data = (await this.fromEdge(ref)) ?? (await downloadStoredInstance(this.upstream, ref, this.maxBytes, shared));
       this.recent.set(key, data);
       return data;
     });
@@ -83,5 +90,17 @@ export class StoredInstances {
 
   clear(): void {
     this.recent.clear();
+  }
+
+  /** The instance's bytes from the edge cache (checked per edge.verify), when it holds them within the size bound. */
+  private async fromEdge(ref: InstanceRef): Promise<Buffer | undefined> {
+    const held = await this.edge?.getInstance(ref);
+    if (!held) return undefined;
+    if (held.size > this.maxBytes) throw tooLarge(held.size, this.maxBytes);
+    try {
+      return await readFile(held.path);
+    } catch {
+      return undefined; // evicted meanwhile: the archive is asked
+    }
   }
 }

@@ -1,0 +1,175 @@
+/**
+ * The edge cache's files: `instances/xx/<uuid>.dcm` (Part 10, as the archive
+ * stores them), `metadata/<uuid>.json` (a study's WADO-RS metadata) and `tmp/`
+ * for downloads in progress (one sub-folder per process, `tmp/<pid>/`, so that a
+ * starting gateway removes only what ended processes left). A file is written
+ * under tmp/, fsynced, then renamed into place, so that a crash leaves a stray
+ * temp file (removed at start), never a half file under a name the index knows.
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, unlink, writeFile, open } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { EdgeFileRef } from './repository.js';
+
+const INSTANCES = 'instances';
+const METADATA = 'metadata';
+const TMP = 'tmp';
+
+/** Passes bytes through, hashing them (SHA-256) on the way. */
+export class HashingStage extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** Signal 0 tests that a process exists (EPERM: it does, as another user). */
+function isRunning(pid: number): boolean {
+  try {
+    return process.kill(pid, 0);
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as { code?: string }).code === 'ENOENT';
+}
+
+export class EdgeFiles {
+  constructor(readonly dir: string) {}
+
+  /**
+   * Creates the folders and removes downloads that ended processes left half
+   * done. Returns how many other live processes use the folder.
+   */
+  async init(): Promise<number> {
+    for (const sub of [INSTANCES, METADATA, TMP]) await mkdir(path.join(this.dir, sub), { recursive: true });
+    let others = 0;
+    for (const name of await readdir(path.join(this.dir, TMP))) {
+      if (name !== String(process.pid) && /^\d+$/.test(name) && isRunning(Number(name))) others++;
+      else await rm(path.join(this.dir, TMP, name), { recursive: true, force: true });
+    }
+    await mkdir(this.tempDir, { recursive: true });
+    return others;
+  }
+
+  private get tempDir(): string {
+    return path.join(this.dir, TMP, String(process.pid));
+  }
+
+  absolute(file: string): string {
+    return path.join(this.dir, file);
+  }
+
+  tempPath(): string {
+    return path.join(this.tempDir, `${randomUUID()}.part`);
+  }
+
+  newInstanceName(): string {
+    const id = randomUUID();
+    return path.join(INSTANCES, id.slice(0, 2), `${id}.dcm`);
+  }
+
+  /** A write stream that fsyncs before it closes (the index row follows only durable files). */
+  tempWriter(temp: string): NodeJS.WritableStream {
+    return createWriteStream(temp, { flush: true });
+  }
+
+  async place(temp: string, file: string): Promise<void> {
+    const target = this.absolute(file);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(temp, target);
+  }
+
+  async remove(file: string): Promise<void> {
+    await unlink(path.isAbsolute(file) ? file : this.absolute(file)).catch((err: unknown) => {
+      if (!isMissing(err)) throw err;
+    });
+  }
+
+  /** SHA-256 and size of a file, or undefined when it is gone. */
+  async hash(file: string): Promise<{ sha256: string; size: number } | undefined> {
+    const hashing = new HashingStage();
+    try {
+      await pipeline(createReadStream(this.absolute(file), { highWaterMark: 1024 * 1024 }), hashing, async (source: AsyncIterable<Buffer>) => {
+        for await (const _ of source) { /* consumed: the hash is what counts */ }
+      });
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    return { sha256: hashing.digest(), size: hashing.bytes };
+  }
+
+  async exists(file: string): Promise<boolean> {
+    try {
+      return (await stat(this.absolute(file))).isFile();
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Writes a small file (study metadata) durably under a new name. */
+  async writeMetadata(body: Buffer): Promise<EdgeFileRef> {
+    const temp = this.tempPath();
+    const file = path.join(METADATA, `${randomUUID()}.json`);
+    try {
+      await writeFile(temp, body, { flush: true });
+      await this.place(temp, file);
+    } catch (err) {
+      await this.remove(temp);
+      throw err;
+    }
+    return { file, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+  }
+
+  /** Removes files under instances/ and metadata/ that the index does not name (a crash between rename and insert). */
+  async removeUnknown(known: ReadonlySet<string>): Promise<number> {
+    let removed = 0;
+    for (const file of await this.listFiles()) {
+      if (known.has(file)) continue;
+      await this.remove(file);
+      removed++;
+    }
+    return removed;
+  }
+
+  private async listFiles(): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of await readdir(path.join(this.dir, METADATA))) out.push(path.join(METADATA, entry));
+    for (const shard of await readdir(path.join(this.dir, INSTANCES))) {
+      const entries = await readdir(path.join(this.dir, INSTANCES, shard)).catch(() => [] as string[]);
+      for (const entry of entries) out.push(path.join(INSTANCES, shard, entry));
+    }
+    return out;
+  }
+
+  /** Reads a file fully (study metadata), or undefined when it is gone. */
+  async read(file: string): Promise<Buffer | undefined> {
+    let handle;
+    try {
+      handle = await open(this.absolute(file), 'r');
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+}
