@@ -8,7 +8,7 @@ import { TAG, column, type DicomDataset } from '../dicom-json.js';
 import { instanceUidsOf } from '../fixtures.js';
 import type { CaseContext, ConformanceCase } from '../types.js';
 import { CT_SERIES_1, CT_STUDY } from './common.js';
-import { ACCEPT_OCTETS_AS_STORED, FRAME_BYTES, fixtureFrame, getParts, instancePath } from './wado-common.js';
+import { ACCEPT_OCTETS_AS_STORED, FRAME_BYTES, fixtureFrame, getParts, instancePath, multipartParts } from './wado-common.js';
 
 const SERIES_METADATA = `/studies/${CT_STUDY.uid}/series/${CT_SERIES_1.uid}/metadata`;
 const FIRST_INSTANCE = instanceUidsOf(CT_SERIES_1.uid)[0]!;
@@ -95,6 +95,25 @@ export const metadataCases: ConformanceCase[] = [
       const res = await ctx.get(await pixelDataPath(ctx), { accept: 'application/octet-stream', range: `bytes=${FRAME_BYTES}-` });
       expectStatus(res, 416);
       expectEqual(res.headers['content-range'], `bytes */${FRAME_BYTES}`, 'Content-Range');
+    },
+  },
+  {
+    id: 'WADO-23',
+    section: 'PS3.18 §10.4.1.1.2, §8.7.3.2 Table 8.7.3-2; PS3.19 A.1',
+    title: 'series metadata as multipart/related dicom+xml: one Native DICOM Model part per instance, or 406',
+    async run(ctx) {
+      const res = await ctx.get(SERIES_METADATA, { accept: 'multipart/related; type="application/dicom+xml"' });
+      if (res.status === 406) return;
+      expectStatus(res, 200);
+      const parts = multipartParts(res, 'application/dicom+xml');
+      expectEqual(parts.length, instanceUidsOf(CT_SERIES_1.uid).length, 'number of parts');
+      for (const part of parts) {
+        const xml = part.body.toString('utf8');
+        check(/^(<\?xml[^>]*\?>\s*)?<NativeDicomModel[\s>]/.test(xml), 'a part is not a NativeDicomModel document');
+        check(instanceUidsOf(CT_SERIES_1.uid).some((uid) => xml.includes(`<Value number="1">${uid}</Value>`)), 'a part names none of the series\' SOP Instance UIDs');
+        const uri = /<BulkData[^>]*uri="([^"]+)"/.exec(xml)?.[1];
+        check(uri === undefined || uri.startsWith(`${ctx.baseUrl}/`), `BulkData uri "${uri ?? ''}" is not under ${ctx.baseUrl}`);
+      }
     },
   },
 ];

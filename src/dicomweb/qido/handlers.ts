@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import type { GatewayConfig } from '../../config/schema.js';
 import { NotAcceptableError } from '../../http/errors.js';
-import { negotiateSimple } from '../../http/accept.js';
+import { negotiateJsonOrXml, sendXmlAnswer, XML_MULTIPART_TYPE } from '../xml-answer.js';
 import { publicBaseUrl } from '../../http/base-url.js';
 import { sendCachedAnswer } from '../../http/send-answer.js';
 import type { QueryLevel } from './levels.js';
@@ -13,8 +13,9 @@ import { parseQidoQuery } from './params.js';
 import type { QidoService } from './service.js';
 import { filterSearchAnswer } from '../../security/hooks.js';
 
-/** PS3.18 §10.6.3.1: DICOM JSON is the default; XML (multipart dicom+xml) is not offered. */
+/** PS3.18 §10.6.3: DICOM JSON is the default; XML (multipart/related dicom+xml) on request (../xml-answer.ts). */
 const QIDO_MEDIA_TYPES = ['application/dicom+json', 'application/json'] as const;
+const ALL_QIDO_TYPES = [...QIDO_MEDIA_TYPES, XML_MULTIPART_TYPE];
 
 export interface QidoHandlers {
   handleSearchStudies(ctx: Context): Promise<void>;
@@ -27,9 +28,9 @@ export interface QidoHandlers {
 
 export function createQidoHandlers(service: QidoService, config: GatewayConfig): QidoHandlers {
   async function search(ctx: Context, level: QueryLevel): Promise<void> {
-    const mediaType = negotiateSimple(ctx.get('accept'), QIDO_MEDIA_TYPES);
+    const mediaType = negotiateJsonOrXml(ctx.get('accept'), QIDO_MEDIA_TYPES);
     if (!mediaType) {
-      throw new NotAcceptableError(`QIDO-RS answers in ${QIDO_MEDIA_TYPES.join(' or ')}; the Accept header "${ctx.get('accept')}" allows neither.`, QIDO_MEDIA_TYPES);
+      throw new NotAcceptableError(`QIDO-RS answers in ${ALL_QIDO_TYPES.join(', ')}; the Accept header "${ctx.get('accept')}" allows none of them.`, ALL_QIDO_TYPES);
     }
     const query = parseQidoQuery(ctx.querystring, {
       level,
@@ -38,7 +39,9 @@ export function createQidoHandlers(service: QidoService, config: GatewayConfig):
       ignoredParameters: config.qido.ignoredParameters,
     });
     const { answer, outcome } = await service.search(query, publicBaseUrl(ctx, config.server));
-    sendCachedAnswer(ctx, await filterSearchAnswer(ctx, answer), outcome, mediaType);
+    const visible = await filterSearchAnswer(ctx, answer);
+    if (mediaType === XML_MULTIPART_TYPE) sendXmlAnswer(ctx, visible, outcome);
+    else sendCachedAnswer(ctx, visible, outcome, mediaType);
   }
 
   return {

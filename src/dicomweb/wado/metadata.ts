@@ -3,7 +3,8 @@
  * instance), answered as application/dicom+json (§F.2). The slow path viewers
  * complain about (a 500-instance series takes Orthanc hundreds of ms) is cached:
  * bounded by bytes, one upstream request for concurrent misses, ETag/304, and
- * gzip computed once per load. BulkDataURIs point at the gateway. A study the
+ * gzip computed once per load. The XML form (multipart/related
+ * application/dicom+xml) is made from the cached JSON (../xml-answer.ts). BulkDataURIs point at the gateway. A study the
  * edge cache holds complete is answered from its stored metadata without the
  * archive, and so is any study it holds metadata of while the archive fails.
  */
@@ -11,7 +12,7 @@ import type { Context } from 'koa';
 import type { GatewayServices } from '../../services.js';
 import { makeAnswer, withGzip, type CachedAnswer } from '../../cache/metadata-cache.js';
 import { NotAcceptableError, NotFoundError, UpstreamFailureError } from '../../http/errors.js';
-import { negotiateSimple } from '../../http/accept.js';
+import { negotiateJsonOrXml, sendXmlAnswer, XML_MULTIPART_TYPE } from '../xml-answer.js';
 import { publicBaseUrl } from '../../http/base-url.js';
 import { CACHE_HEADER, sendCachedAnswer } from '../../http/send-answer.js';
 import { isArchiveOutage, withEdgeMissHint } from '../../edge/outage.js';
@@ -19,8 +20,8 @@ import { metadataFromEdge } from '../../edge/wado-metadata.js';
 import { rewriteMetadataUrls } from './bulkdata/uri.js';
 import { describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
 
-/** XML metadata (multipart/related; type="application/dicom+xml") is not offered. */
 const METADATA_MEDIA_TYPES = ['application/dicom+json', 'application/json'] as const;
+const ALL_METADATA_TYPES = [...METADATA_MEDIA_TYPES, XML_MULTIPART_TYPE];
 
 export function createMetadataHandlers(services: GatewayServices) {
   const { upstream, metadataCache, edge } = services;
@@ -53,15 +54,16 @@ export function createMetadataHandlers(services: GatewayServices) {
   }
 
   async function metadata(ctx: Context): Promise<void> {
-    const mediaType = negotiateSimple(ctx.get('accept'), METADATA_MEDIA_TYPES);
+    const mediaType = negotiateJsonOrXml(ctx.get('accept'), METADATA_MEDIA_TYPES);
     if (!mediaType) {
-      throw new NotAcceptableError(`Metadata is served as ${METADATA_MEDIA_TYPES.join(' or ')}; the Accept header "${ctx.get('accept')}" allows neither.`, METADATA_MEDIA_TYPES);
+      throw new NotAcceptableError(`Metadata is served as ${ALL_METADATA_TYPES.join(', ')}; the Accept header "${ctx.get('accept')}" allows none of them.`, ALL_METADATA_TYPES);
     }
     const resource = resourceOf(ctx);
     const baseUrl = publicBaseUrl(ctx, services.config.server);
     const key = JSON.stringify(['metadata', baseUrl, resourcePath(resource)]);
     const { answer, outcome } = await metadataCache.get(key, resource.study, () => load(resource, baseUrl));
-    sendCachedAnswer(ctx, answer, outcome, mediaType);
+    if (mediaType === XML_MULTIPART_TYPE) sendXmlAnswer(ctx, answer, outcome);
+    else sendCachedAnswer(ctx, answer, outcome, mediaType);
   }
 
   return {
