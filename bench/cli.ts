@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   wado: () => import('./wado.js'),
   stow: () => import('./stow.js'),
   load: () => import('./load.js'),
+  prefetch: () => import('./prefetch.js'),
 };
 
 /** Hard upper bound of one benchmark run; it stops itself past it. */

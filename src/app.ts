@@ -26,6 +26,7 @@ import { fhirRoutes } from './fhir/routes.js';
 import { openStateDatabase } from './state/database.js';
 import { passThroughIdentity } from './identity/pass-through.js';
 import { createIdentityModule } from './identity/index.js';
+import { createPrefetch } from './prefetch/index.js';
 import { createEdgeCache } from './edge/index.js';
 
 export interface GatewayDeps {
@@ -90,6 +91,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const ops = opsRouter(services);
   const security = createSecurity(services);
   services.onClose.push(() => security.close());
+  const prefetch = createPrefetch(services, services.edge); // src/prefetch: /api/prefetch jobs, resumed at start
+  services.onClose.unshift(() => prefetch.close()); // first: running jobs stop (saved as resumable) before the edge closes
 
   const app = new Koa({ proxy: config.server.trustProxy });
   app.silent = true; // errors are logged by errorMiddleware, once
@@ -100,6 +103,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   app.use(ops.routes());
   app.use(fhirRoutes(services)); // /fhir/ImagingStudy and /viewer/studies/{study} (src/fhir/routes.ts), before /viewer/*
   app.use(viewerRoutes(services)); // /ohif/app-config.js and /viewer/ (src/viewer/routes.ts)
+  app.use(prefetch.routes); // /api/prefetch (src/prefetch/index.ts)
   app.use(identity.routes()); // /api/identity/* and /api/reconciliation/* (src/identity/link-routes.ts, reconciliation-routes.ts)
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
@@ -109,6 +113,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     }
   });
 
+  void prefetch.start();
   return {
     ...services,
     app,
