@@ -94,7 +94,7 @@ async function stopOrthanc(): Promise<void> {
 
 function edgeServed(t: import('ava').ExecutionContext, res: FrameAnswer, what: string): void {
   t.is(res.status, 200, `${what}: ${res.text}`);
-  t.is(res.headers['x-gateway-cache'], 'edge', what);
+  t.is(res.headers['x-gateway-cache'], 'EDGE', what);
 }
 
 async function checkRetrieves(t: import('ava').ExecutionContext, gw: RunningGateway): Promise<void> {
@@ -122,7 +122,7 @@ async function checkMetadata(t: import('ava').ExecutionContext, gw: RunningGatew
     const res = await request(gw.url + suffix, { headers: { accept: 'application/dicom+json' } });
     const body = await res.body.text();
     t.is(res.statusCode, 200, `${suffix}: ${body}`);
-    t.is(res.headers['x-gateway-cache'], 'edge', suffix);
+    t.is(res.headers['x-gateway-cache'], 'EDGE', suffix);
     const items = JSON.parse(body) as Array<Record<string, { BulkDataURI?: string }>>;
     t.is(items.length, count, suffix);
     const uri = items[0]!['7FE00010']!.BulkDataURI!;

@@ -51,11 +51,11 @@ if (!dir) {
     for (const e of expected) {
       const retrieved = await getFrames(`${gw.url}${instancePath(e.uids)}`, ANY_TS);
       t.is(retrieved.status, 200, `${e.file}: ${retrieved.text}`);
-      t.is(retrieved.headers['x-gateway-cache'], 'edge');
+      t.is(retrieved.headers['x-gateway-cache'], 'EDGE');
       t.deepEqual(retrieved.parts[0]!.body, asServed.get(e.file), `${e.file} as Orthanc served it`);
       const frame = await getFrames(`${gw.url}${instancePath(e.uids)}/frames/1`, AS_STORED);
       t.is(frame.status, 200, `${e.file}: ${frame.text}`);
-      t.is(frame.headers['x-gateway-cache'], 'edge', e.file);
+      t.is(frame.headers['x-gateway-cache'], 'EDGE', e.file);
       t.is(frame.parts[0]!.headers['content-type'], `application/octet-stream; transfer-syntax=${e.encapsulated ? e.transferSyntax : EXPLICIT_VR_LE}`, e.file);
       t.is(sha256(frame.parts[0]!.body), e.frameSha256![0]!, `${e.file}: frame 1 equals pydicom's`);
     }

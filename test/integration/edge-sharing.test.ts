@@ -75,7 +75,7 @@ test('a viewer asking a study while its prefetch runs gets it as it arrives, sha
   await until(() => edge.stats().inFlight === 3);
   const viewer = await request(`${gw.url}/studies/${instances[0]!.studyInstanceUid}`, { headers: { accept: ANY_TS } });
   t.is(viewer.statusCode, 200);
-  t.is(viewer.headers['x-gateway-cache'], 'edge');
+  t.is(viewer.headers['x-gateway-cache'], 'EDGE');
   fake.release();
   const body = Buffer.from(await viewer.body.arrayBuffer());
   await prefetching;
@@ -99,7 +99,7 @@ test('frames of an instance being prefetched share that download; concurrent fet
   fake.release();
   const answer = await frames;
   t.is(answer.status, 200, answer.text);
-  t.is(answer.headers['x-gateway-cache'], 'edge');
+  t.is(answer.headers['x-gateway-cache'], 'EDGE');
   t.is(answer.parts[0]!.body.length, 64 * 64 * 2);
   t.is(new Set((await Promise.all(prefetches)).map((i) => i.path)).size, 1);
   t.is(fake.requests.length, 1, 'one upstream request for five prefetch calls and a viewer');
@@ -118,7 +118,7 @@ test('above edge.maxBytes the least recently used study is evicted whole; WADO t
   await fill(edge, b!);
   const readA = await request(`${gw.url}/studies/${a![0]!.studyInstanceUid}`, { headers: { accept: ANY_TS } });
   await readA.body.dump();
-  t.is(readA.headers['x-gateway-cache'], 'edge', 'reading a makes it the most recently used');
+  t.is(readA.headers['x-gateway-cache'], 'EDGE', 'reading a makes it the most recently used');
   await fill(edge, c!);
   t.is(await edge.studySummary(b![0]!.studyInstanceUid), undefined, 'b evicted');
   t.like(await edge.studySummary(a![0]!.studyInstanceUid), { complete: true });
@@ -128,7 +128,7 @@ test('above edge.maxBytes the least recently used study is evicted whole; WADO t
   const fromArchive = await request(`${gw.url}${instancePath(one)}`, { headers: { accept: ANY_TS } });
   await fromArchive.body.dump();
   t.is(fromArchive.statusCode, 200);
-  t.not(fromArchive.headers['x-gateway-cache'], 'edge');
+  t.not(fromArchive.headers['x-gateway-cache'], 'EDGE');
 });
 
 test('STOW-RS into a study drops its edge metadata and completeness; its instances stay', async (t) => {

@@ -183,7 +183,7 @@ test('a viewer retrieving a study while its prefetch runs shares the downloads: 
   const viewer = await request(`${gw.url}/studies/2.25.7301`, { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } });
   const body = Buffer.from(await viewer.body.arrayBuffer());
   t.is(viewer.statusCode, 200);
-  t.is(viewer.headers['x-gateway-cache'], 'edge', 'answered from the edge as the instances arrived, not from a second archive retrieve');
+  t.is(viewer.headers['x-gateway-cache'], 'EDGE', 'answered from the edge as the instances arrived, not from a second archive retrieve');
   const studyBytes = orthanc().instances.filter((i) => i.studyInstanceUid === '2.25.7301').reduce((n, i) => n + i.part10.length, 0);
   t.true(body.length >= studyBytes, `the viewer got the whole study (${body.length} >= ${studyBytes} bytes)`);
   const job = await waitFinished(gw, created.body.id);

@@ -32,14 +32,14 @@ export function createMetadataHandlers(services: GatewayServices) {
 
   async function load(resource: WadoResource, baseUrl: string): Promise<CachedAnswer> {
     const held = await metadataFromEdge(edge, { ...resource, requireComplete: true });
-    if (held) return answerOf(held, baseUrl, { [CACHE_HEADER]: 'edge' });
+    if (held) return answerOf(held, baseUrl, { [CACHE_HEADER]: 'EDGE' });
     try {
       return await loadFromArchive(resource, baseUrl);
     } catch (err) {
       if (!isArchiveOutage(err)) throw err;
       const fallback = await metadataFromEdge(edge, { ...resource, requireComplete: false });
       if (!fallback) throw edge.enabled ? withEdgeMissHint(err) : err;
-      return answerOf(fallback, baseUrl, { [CACHE_HEADER]: 'edge' });
+      return answerOf(fallback, baseUrl, { [CACHE_HEADER]: 'EDGE' });
     }
   }
 

@@ -50,7 +50,7 @@ export function createRetrieveHandlers(services: GatewayServices) {
     ctx.status = 200;
     ctx.set('Content-Type', answer.contentType);
     ctx.set('Cache-Control', 'private, no-cache');
-    ctx.set(CACHE_HEADER, 'edge');
+    ctx.set(CACHE_HEADER, 'EDGE');
     // A body never read (HEAD, say) must still end, or its study would stay pinned.
     ctx.res.once('close', () => answer.body.destroy());
     streamToClient(ctx, answer.body, { boundary: answer.boundary, log: logger });

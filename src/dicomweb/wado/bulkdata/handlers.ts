@@ -41,7 +41,7 @@ export class BulkdataService {
     const value = entry ? valueOnDisk(entry.meta, req.path) : undefined;
     if (entry && value) {
       try {
-        const source = this.store.origin(req.uids) === 'local' ? 'edge' : 'HIT';
+        const source = this.store.origin(req.uids) === 'local' ? 'EDGE' : 'HIT';
         return await bulkFromDisk({ file: entry.path, value, multipart: req.multipart, range: req.range }, source);
       } catch (err) {
         if (!(err instanceof CachedFileGoneError)) throw err; // evicted meanwhile: ask the upstream

@@ -13,8 +13,8 @@ import { multipartContentType } from '../../../http/retrieve-negotiation.js';
 import { readFrameChunks, readFrameInto } from './bytes.js';
 import { frameExtent, type FrameExtent, type FrameTable } from './layout.js';
 
-/** HIT/MISS: the instance store; BYPASS: relayed from the upstream; edge: copied from the edge cache (src/edge), no archive asked. */
-export type AnswerSource = 'HIT' | 'MISS' | 'BYPASS' | 'edge';
+/** HIT/MISS: the instance store; BYPASS: relayed from the upstream; EDGE: copied from the edge cache (src/edge), no archive asked. */
+export type AnswerSource = 'HIT' | 'MISS' | 'BYPASS' | 'EDGE';
 
 /** A finished decision about what to send: headers, then a buffer or a stream. */
 export interface StreamAnswer {

@@ -127,7 +127,7 @@ export class FrameService {
   }
 
   private async fromEntry(entry: Entry, req: FrameRequest, stored: AnswerSource): Promise<StreamAnswer> {
-    const source = this.store.origin(req.uids) === 'local' ? 'edge' : stored;
+    const source = this.store.origin(req.uids) === 'local' ? 'EDGE' : stored;
     const pixel = entry.meta.pixel;
     if (!pixel) {
       throw new NotFoundError('This instance has no pixel data, so it has no frames (it is not an image: a structured report, document or waveform, say). Its content is available through /metadata and its bulk data.', 'NO_PIXEL_DATA');
