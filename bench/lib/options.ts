@@ -34,7 +34,7 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- <benchmark> [options]
 
-benchmarks: qido, wado, stow, load
+benchmarks: qido, wado, stow, load, prefetch
 
 options:
   --studies N          studies generated and loaded into Orthanc (default 220, at least 1)
