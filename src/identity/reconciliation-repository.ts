@@ -10,15 +10,8 @@ import type {
   Candidate, Demographics, ReconciliationDecision, ReconciliationItem, ReconciliationReason, ReconciliationStatus, StudySummary,
 } from './types.js';
 
-export interface NewItem {
-  reason: ReconciliationReason;
-  ehr: { id: string; issuer: string };
-  ehrDemographics?: Demographics;
-  study?: StudySummary;
-  linkId?: string;
-  score?: number;
-  candidates: Candidate[];
-}
+/** What opening an item takes: the item without its id, status, timestamps and decision. */
+export type NewItem = Pick<ReconciliationItem, 'reason' | 'ehr' | 'ehrDemographics' | 'study' | 'linkId' | 'score' | 'candidates'>;
 
 export interface ItemFilter {
   status?: ReconciliationStatus;

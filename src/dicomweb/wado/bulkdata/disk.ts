@@ -3,12 +3,12 @@
  * whole or one byte range of them, little endian as PS3.18 §8.7.3.3.1 sends
  * uncompressed bulk data.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { closingDelimiter, newBoundary, partHeader } from '../../../http/multipart.js';
 import { multipartContentType } from '../../../http/retrieve-negotiation.js';
 import { swapBytes } from '../frames/bytes.js';
-import { CachedFileGoneError, type AnswerSource, type StreamAnswer } from '../frames/answer.js';
+import { openCached, type AnswerSource, type StreamAnswer } from '../frames/answer.js';
 import type { InstanceSummary } from '../frames/frame-index.js';
 import { contentRange, resolveRange, type RangeRequest, type ResolvedRange } from './range.js';
 
@@ -59,14 +59,6 @@ async function* readRange(handle: FileHandle, value: ValueOnDisk, range: Resolve
   }
 }
 
-async function openCached(file: string): Promise<FileHandle> {
-  try {
-    return await open(file, 'r');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new CachedFileGoneError(`cached file ${file} is gone`);
-    throw err;
-  }
-}
 
 async function* framed(inner: AsyncGenerator<Buffer>, head: Buffer, closing: Buffer): AsyncGenerator<Buffer> {
   yield head;

@@ -49,7 +49,8 @@ export function framePartHeaders(format: PartFormat, length: number | undefined,
   return headers;
 }
 
-async function openCached(file: string): Promise<FileHandle> {
+/** Opens a cached file for reading; CachedFileGoneError when it was evicted meanwhile. */
+export async function openCached(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'r');
   } catch (err) {

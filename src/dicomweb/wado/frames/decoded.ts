@@ -6,13 +6,13 @@
  * frame is decoded before anything is sent, so a frame the codec cannot decode is
  * still asked of the archive instead (FrameDecodeError reaches the caller).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { decodeFrame, type FrameGeometry } from '../../../dicom/codecs/frame-decoder.js';
 import { EXPLICIT_VR_LE } from '../../../dicom/transfer-syntax.js';
 import { closingDelimiter, newBoundary, partHeader } from '../../../http/multipart.js';
 import { multipartContentType } from '../../../http/retrieve-negotiation.js';
-import { CachedFileGoneError, frameContentType, framePartHeaders, type AnswerSource, type StreamAnswer } from './answer.js';
+import { frameContentType, openCached, framePartHeaders, type AnswerSource, type StreamAnswer } from './answer.js';
 import { readFrame } from './bytes.js';
 import { frameExtent, type FrameTable } from './layout.js';
 import { OCTET_STREAM } from './negotiation.js';
@@ -34,15 +34,6 @@ function decodedLength(g: FrameGeometry): number {
   return g.rows * g.columns * g.samplesPerPixel * Math.ceil(g.bitsAllocated / 8);
 }
 
-async function openInstance(file: string): Promise<FileHandle> {
-  try {
-    return await open(file, 'r');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new CachedFileGoneError(`cached file ${file} is gone`);
-    throw err;
-  }
-}
-
 async function decodeOne(handle: FileHandle, req: DecodedFrames, frame: number): Promise<Buffer> {
   return decodeFrame(req.storedTransferSyntax, req.geometry, await readFrame(handle, frameExtent(req.table, frame)));
 }
@@ -61,7 +52,7 @@ async function* decodedParts(handle: FileHandle, req: DecodedFrames, first: Buff
 
 /** The answer for frames already validated against the table's frame count. */
 export async function framesDecoded(req: DecodedFrames, source: AnswerSource): Promise<StreamAnswer> {
-  const handle = await openInstance(req.file);
+  const handle = await openCached(req.file);
   let first: Buffer;
   try {
     first = await decodeOne(handle, req, req.frames[0]!);
