@@ -1,5 +1,6 @@
 // `npm run bench -- prefetch`: a prefetch job (POST /api/prefetch until its
-// `end` event: QIDO, study metadata, every instance into the edge cache) against
+// `end` event: QIDO, study metadata, every instance into the edge cache, one
+// series retrieve per series the edge holds little of) against
 // direct WADO-RS retrieval of the same studies from Orthanc (one study retrieve
 // after the other, transfer-syntax=*, read to the end). Rounds alternate the
 // order; every prefetch runs on a fresh gateway process with an empty state
@@ -112,6 +113,13 @@ async function runJob(origin: string): Promise<EndEvent> {
   throw new Error('the event stream ended without an end event');
 }
 
+/** The edge's archive requests as the gateway's /status tells them (series retrieves, instance retrieves). */
+async function archiveRequests(origin: string): Promise<string> {
+  const res = await request(`${origin}/status`);
+  const edge = ((await res.body.json()) as { caches?: { edge?: { seriesRequests?: number; instanceRequests?: number } } }).caches?.edge;
+  return `archive requests: ${edge?.seriesRequests ?? '?'} series, ${edge?.instanceRequests ?? '?'} instance`;
+}
+
 async function prefetchRound(env: Env, data: Data, instanceConcurrency: number): Promise<RoundResult> {
   const stateDir = mkdtempSync(path.join(env.workDir, 'state-'));
   const configFile = path.join(env.workDir, `${path.basename(stateDir)}.json`);
@@ -132,7 +140,8 @@ async function prefetchRound(env: Env, data: Data, instanceConcurrency: number):
     const cpu = cpuBetween(before, probe.snapshot());
     if (end.status !== 'done' || end.counts.instancesDone !== data.instances) throw new Error(`prefetch ended ${end.status}: ${end.message}`);
     const jobMs = end.startedAt && end.finishedAt ? Date.parse(end.finishedAt) - Date.parse(end.startedAt) : NaN;
-    return { ms, instances: end.counts.instancesDone, bytes: end.counts.bytes, cpu, detail: `job running ${(jobMs / 1000).toFixed(2)} s; "${end.message}"` };
+    const requests = await archiveRequests(gateway.origin);
+    return { ms, instances: end.counts.instancesDone, bytes: end.counts.bytes, cpu, detail: `job running ${(jobMs / 1000).toFixed(2)} s; ${requests}; "${end.message}"` };
   } finally {
     await gateway.stop();
     rmSync(stateDir, { recursive: true, force: true });

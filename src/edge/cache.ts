@@ -3,21 +3,25 @@
  * as stored, kept on disk with their SHA-256, indexed in the state database,
  * bounded by bytes with least recently used studies evicted whole. Concurrent
  * fetches of one instance share one download; the download is abandoned only
- * when every caller waiting for it gave up.
+ * when every caller waiting for it gave up. A series download (one archive
+ * request for a whole series) claims its instances up front, so that fetching
+ * one of them while it runs waits for its part.
  */
 import { constants as fsConstants } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { UpstreamClient } from '../upstream/client.js';
-import { EdgeClosedError } from './errors.js';
+import { EdgeClosedError, EdgeSeriesPartMissingError } from './errors.js';
+import { storeSeries, type SeriesStoreDeps } from './series-store.js';
 import { downloadInstance, type DownloadedInstance } from './download.js';
+import { InflightDownloads, keyOf, type Download, type SeriesClaim } from './inflight.js';
 import type { EdgeFiles } from './files.js';
 import { EdgeIntegrity, type VerifyPolicy } from './integrity.js';
 import { listedInstances, parseStudyMetadata } from './metadata-items.js';
 import type { EdgeInstanceRow, EdgeRepository } from './repository.js';
 import { EdgeSpace } from './space.js';
 import { sweepAtStart } from './startup.js';
-import type { EdgeCache, EdgeInstance, EdgeStats, EdgeStudySummary, InstanceUids } from './types.js';
+import type { EdgeCache, EdgeInstance, EdgeStats, EdgeStudySummary, InstanceUids, SeriesFetch, SeriesFetchOptions } from './types.js';
 
 export interface EdgeCacheParts {
   repo: EdgeRepository;
@@ -28,19 +32,6 @@ export interface EdgeCacheParts {
   verify: VerifyPolicy;
 }
 
-interface Download {
-  promise: Promise<EdgeInstance>;
-  controller: AbortController;
-  waiters: number;
-}
-
-const keyOf = (u: InstanceUids) => `${u.study}/${u.series}/${u.instance}`;
-
-/** The caller's abort as an Error named AbortError (what isAbortError() and callers look for). */
-function abortReason(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted.', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
-}
-
 export class EdgeCacheImpl implements EdgeCache {
   readonly enabled = true;
   readonly ready: Promise<void>;
@@ -48,9 +39,10 @@ export class EdgeCacheImpl implements EdgeCache {
   private readonly files: EdgeFiles;
   private readonly space: EdgeSpace;
   private readonly integrity: EdgeIntegrity;
-  private readonly inflight = new Map<string, Download>();
+  private readonly inflight = new InflightDownloads();
+  private readonly seriesRunning = new Set<Promise<unknown>>();
   private readonly closing = new AbortController();
-  private readonly counters = { hits: 0, misses: 0, downloads: 0 };
+  private readonly counters = { hits: 0, misses: 0, downloads: 0, instanceRequests: 0, seriesRequests: 0 };
 
   constructor(private readonly parts: EdgeCacheParts) {
     this.repo = parts.repo;
@@ -59,6 +51,21 @@ export class EdgeCacheImpl implements EdgeCache {
     this.integrity = new EdgeIntegrity(parts.verify, parts.repo, parts.files, this.space, parts.log);
     this.ready = sweepAtStart(this.repo, this.files, this.space, parts.log);
     this.ready.catch((err: unknown) => parts.log.error({ err, dir: parts.files.dir }, 'edge cache could not start; it stays empty'));
+  }
+
+  /** What a series download needs of the cache (series-store.ts). */
+  private get seriesDeps(): SeriesStoreDeps {
+    return {
+      download: { upstream: this.parts.upstream, files: this.files, log: this.parts.log },
+      maxBytes: this.parts.maxBytes,
+      closing: this.closing.signal,
+      hold: (study) => this.space.hold(study),
+      admit: async (uids, got) => {
+        const instance = await this.admit(uids, got);
+        this.counters.downloads++;
+        return instance;
+      },
+    };
   }
 
   private async open(): Promise<void> {
@@ -91,11 +98,17 @@ export class EdgeCacheImpl implements EdgeCache {
 
   async fetchInstance(uids: InstanceUids, signal?: AbortSignal): Promise<EdgeInstance> {
     await this.open();
-    const running = this.inflight.get(keyOf(uids));
-    if (running) return this.wait(running, signal);
-    const present = await this.getInstance(uids);
-    if (present) return present;
-    return this.wait(this.inflight.get(keyOf(uids)) ?? this.startDownload(uids), signal);
+    if (!this.inflight.has(uids)) {
+      const present = await this.getInstance(uids);
+      if (present) return present;
+    }
+    try {
+      return await this.inflight.wait(this.inflight.get(uids) ?? this.startDownload(uids), signal);
+    } catch (err) {
+      // The series answer it waited for did not bring it: fetch it on its own.
+      if (err instanceof EdgeSeriesPartMissingError && !signal?.aborted) return this.fetchInstance(uids, signal);
+      throw err;
+    }
   }
 
   private startDownload(uids: InstanceUids): Download {
@@ -103,36 +116,32 @@ export class EdgeCacheImpl implements EdgeCache {
     const signal = AbortSignal.any([controller.signal, this.closing.signal]);
     const release = this.space.hold(uids.study);
     this.counters.downloads++;
+    this.counters.instanceRequests++;
     const promise = downloadInstance(this.parts.upstream, this.files, uids, signal, this.parts.maxBytes)
       .then((got) => this.admit(uids, got))
       .finally(() => {
-        this.inflight.delete(keyOf(uids));
+        this.inflight.remove(uids);
         release();
       });
-    promise.catch(() => undefined); // every waiter may have left; nobody else must see an unhandled rejection
-    const download = { promise, controller, waiters: 0 };
-    this.inflight.set(keyOf(uids), download);
-    return download;
+    return this.inflight.add(uids, promise, controller);
   }
 
-  private wait(download: Download, signal?: AbortSignal): Promise<EdgeInstance> {
-    download.waiters++;
-    const leave = () => {
-      if (--download.waiters === 0) download.controller.abort();
-    };
-    if (!signal) return download.promise;
-    if (signal.aborted) {
-      leave();
-      return Promise.reject(abortReason(signal));
+  async fetchSeries(study: string, series: string, expected: InstanceUids[], options: SeriesFetchOptions = {}): Promise<SeriesFetch> {
+    await this.open();
+    const claims = new Map<string, SeriesClaim>();
+    for (const uids of expected) {
+      if (uids.study === study && uids.series === series && !this.inflight.has(uids)) claims.set(uids.instance, this.inflight.claim(uids));
     }
-    return new Promise<EdgeInstance>((resolve, reject) => {
-      const onAbort = () => {
-        leave();
-        reject(abortReason(signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      download.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    this.counters.seriesRequests++;
+    const running = storeSeries(this.seriesDeps, { study, series, claims, ...options });
+    this.seriesRunning.add(running);
+    try {
+      const { stored, error } = await running;
+      const got = new Set(stored.map((i) => i.instance));
+      return { stored, remaining: expected.filter((u) => !got.has(u.instance)), error };
+    } finally {
+      this.seriesRunning.delete(running);
+    }
   }
 
   /** Makes room, moves the download into place and indexes it, one admission at a time. */
@@ -238,7 +247,7 @@ export class EdgeCacheImpl implements EdgeCache {
 
   async arrivingInstances(studyUid: string, seriesUid?: string): Promise<InstanceUids[] | undefined> {
     await this.open();
-    if (!this.downloadingInto(studyUid)) return undefined;
+    if (!this.inflight.inStudy(studyUid)) return undefined;
     const expected = await this.repo.expected(studyUid, seriesUid);
     if (expected.length === 0) return undefined;
     const missing = new Set((await this.repo.missing(studyUid, seriesUid)).map(keyOf));
@@ -248,17 +257,11 @@ export class EdgeCacheImpl implements EdgeCache {
   async holds(uids: InstanceUids): Promise<boolean> {
     await this.open();
     if (this.empty) return false;
-    if (this.inflight.has(keyOf(uids))) return true;
+    if (this.inflight.has(uids)) return true;
     if (await this.repo.findInstance(uids)) return true;
     // Listed by a study being filled, or by a complete one that lost it (a damaged file): fetched into the edge.
     if (!(await this.repo.isExpected(uids))) return false;
-    return this.downloadingInto(uids.study) || ((await this.repo.findStudy(uids.study))?.complete ?? false);
-  }
-
-  private downloadingInto(studyUid: string): boolean {
-    const prefix = `${studyUid}/`;
-    for (const key of this.inflight.keys()) if (key.startsWith(prefix)) return true;
-    return false;
+    return this.inflight.inStudy(uids.study) || ((await this.repo.findStudy(uids.study))?.complete ?? false);
   }
 
   async copyInstanceTo(uids: InstanceUids, dest: string, signal?: AbortSignal): Promise<boolean> {
@@ -289,7 +292,7 @@ export class EdgeCacheImpl implements EdgeCache {
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
-    await Promise.allSettled([this.ready, ...[...this.inflight.values()].map((d) => d.promise)]);
+    await Promise.allSettled([this.ready, ...this.inflight.promises(), ...this.seriesRunning]);
     await this.space.serially(async () => undefined);
   }
 }

@@ -9,10 +9,11 @@ export function disabledEdgeCache(maxBytes: number): EdgeCache {
   const refuse = async (): Promise<never> => {
     throw new EdgeDisabledError();
   };
-  const stats: EdgeStats = { studies: 0, instances: 0, bytes: 0, maxBytes, hits: 0, misses: 0, downloads: 0, evictions: 0, corrupt: 0, inFlight: 0 };
+  const stats: EdgeStats = { studies: 0, instances: 0, bytes: 0, maxBytes, hits: 0, misses: 0, downloads: 0, instanceRequests: 0, seriesRequests: 0, evictions: 0, corrupt: 0, inFlight: 0 };
   return {
     enabled: false,
     fetchInstance: refuse,
+    fetchSeries: refuse,
     putStudyMetadata: refuse,
     markStudyComplete: refuse,
     getInstance: async () => undefined,

@@ -6,7 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { InstanceTooLargeError, downloadAsStored } from '../cache/instance-store.js';
-import { fileSource, readMeta, Part10Error } from '../dicom/part10/index.js';
+import { bufferSource, fileSource, readMeta, Part10Error, type MetaInfo } from '../dicom/part10/index.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { EdgeBadInstanceError, EdgeInstanceTooLargeError } from './errors.js';
 import { HashingStage, type EdgeFiles } from './files.js';
@@ -14,31 +14,49 @@ import type { InstanceUids } from './types.js';
 
 export interface DownloadedInstance {
   temp: string;
+  /** SOP Instance UID of its File Meta (0002,0003), when present. */
+  sopInstance?: string;
   size: number;
   sha256: string;
   transferSyntax: string;
   sopClass: string;
 }
 
-function metaString(meta: Awaited<ReturnType<typeof readMeta>>, tag: string): string | undefined {
+function metaString(meta: MetaInfo, tag: string): string | undefined {
   const value = meta.elements.get(tag)?.values?.[0];
   return typeof value === 'string' ? value.replace(/\0+$/, '').trim() : undefined;
 }
 
-async function describeFile(upstreamName: string, temp: string, uids: InstanceUids): Promise<{ transferSyntax: string; sopClass: string }> {
+type Described = Pick<DownloadedInstance, 'transferSyntax' | 'sopClass' | 'sopInstance'>;
+
+function describedBy(meta: MetaInfo): Described {
+  return { transferSyntax: meta.transferSyntaxUid, sopClass: metaString(meta, '00020002') ?? '', sopInstance: metaString(meta, '00020003') };
+}
+
+async function metaOfFile(temp: string): Promise<MetaInfo> {
   const handle = await open(temp, 'r');
   try {
-    const meta = await readMeta(fileSource(handle, (await handle.stat()).size));
-    const sopInstance = metaString(meta, '00020003');
-    if (sopInstance !== undefined && sopInstance !== uids.instance) {
-      throw new EdgeBadInstanceError(upstreamName, `sent instance ${sopInstance.slice(0, 64)} when ${uids.instance} was asked for.`);
-    }
-    return { transferSyntax: meta.transferSyntaxUid, sopClass: metaString(meta, '00020002') ?? '' };
+    return await readMeta(fileSource(handle, (await handle.stat()).size));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Transfer syntax, SOP class and SOP instance of a downloaded file, from its
+ * File Meta (PS3.10 §7.1): read from `head` (its first bytes, kept while it was
+ * written) unless the File Meta may run past them, else from the file.
+ */
+export async function describeDownload(upstreamName: string, temp: string, head: Buffer, size: number): Promise<Described> {
+  try {
+    if (head.length === size) return describedBy(await readMeta(bufferSource(head)));
+    const fromHead = await readMeta(bufferSource(head)).catch(() => undefined);
+    // The walk stops at the first element that is not group 0002; one ending near the head's end may have been cut.
+    if (fromHead && fromHead.end + 8 <= head.length) return describedBy(fromHead);
+    return describedBy(await metaOfFile(temp));
   } catch (err) {
     if (err instanceof Part10Error) throw new EdgeBadInstanceError(upstreamName, `sent an instance that is not a DICOM Part 10 file (${err.message}).`);
     throw err;
-  } finally {
-    await handle.close();
   }
 }
 
@@ -56,7 +74,10 @@ export async function downloadInstance(upstream: UpstreamClient, files: EdgeFile
         return [hashing, files.tempWriter(temp)];
       },
     });
-    const described = await describeFile(upstream.name, temp, uids);
+    const described = await describeDownload(upstream.name, temp, hashing.head(), size);
+    if (described.sopInstance !== undefined && described.sopInstance !== uids.instance) {
+      throw new EdgeBadInstanceError(upstream.name, `sent instance ${described.sopInstance.slice(0, 64)} when ${uids.instance} was asked for.`);
+    }
     return { temp, size, sha256: hashing.digest(), ...described };
   } catch (err) {
     await files.remove(temp);

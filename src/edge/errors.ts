@@ -26,6 +26,18 @@ export class EdgeBadInstanceError extends GatewayError {
   }
 }
 
+/**
+ * A series answer ended without the part of an instance a caller was waiting
+ * for (not in it, or the answer broke off first). fetchInstance() then fetches
+ * the instance on its own; `cause` is the series download's failure, if any.
+ */
+export class EdgeSeriesPartMissingError extends GatewayError {
+  constructor(upstream: string, instance: string, cause?: unknown) {
+    super(502, 'EDGE_SERIES_PART_MISSING', 'Image archive error', `The series answer of the image archive "${upstream}" did not bring instance ${instance}.`, { upstream });
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
 /** Metadata handed to putStudyMetadata is not a DICOM JSON array (PS3.18 §F.2). */
 export class EdgeMetadataError extends GatewayError {
   constructor(detail: string) {

@@ -3,8 +3,18 @@
  * stores them), `metadata/<uuid>.json` (a study's WADO-RS metadata) and `tmp/`
  * for downloads in progress (one sub-folder per process, `tmp/<pid>/`, so that a
  * starting gateway removes only what ended processes left). A file is written
- * under tmp/, fsynced, then renamed into place, so that a crash leaves a stray
- * temp file (removed at start), never a half file under a name the index knows.
+ * under tmp/, then renamed into place, so that a crash of the gateway leaves a
+ * stray temp file (removed at start), never a half file under a name the index
+ * knows.
+ *
+ * Instance files are not fsynced (metadata files are: one per study). A power
+ * cut can then leave a renamed, indexed file torn or empty; that costs nothing
+ * but a download: the edge is a copy of what the archive holds, and every file
+ * is SHA-256 checked against its index row before its first serve in each
+ * process (edge.verify 'once' or 'always', integrity.ts), so a torn file is
+ * dropped and fetched again, never served. A rename the power cut lost leaves a
+ * row without a file (dropped at start) or, with SQLite's synchronous=NORMAL, a
+ * file without a row (removed at start).
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -18,15 +28,25 @@ const INSTANCES = 'instances';
 const METADATA = 'metadata';
 const TMP = 'tmp';
 
-/** Passes bytes through, hashing them (SHA-256) on the way. */
+/** Bytes of a download's start kept in memory, for its File Meta (a few hundred bytes as a rule). */
+export const HEAD_BYTES = 16 * 1024;
+
+/** Passes bytes through, hashing them (SHA-256) on the way and keeping the first HEAD_BYTES. */
 export class HashingStage extends Transform {
   private readonly hash: Hash = createHash('sha256');
+  private readonly headChunks: Buffer[] = [];
   bytes = 0;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
+    if (this.bytes < HEAD_BYTES) this.headChunks.push(chunk.subarray(0, HEAD_BYTES - this.bytes));
     this.bytes += chunk.length;
+    this.hash.update(chunk);
     done(null, chunk);
+  }
+
+  /** The first bytes that went through. */
+  head(): Buffer {
+    return Buffer.concat(this.headChunks);
   }
 
   digest(): string {
@@ -48,6 +68,9 @@ function isMissing(err: unknown): boolean {
 }
 
 export class EdgeFiles {
+  /** Shard folders known to exist (they are never removed). */
+  private readonly made = new Set<string>();
+
   constructor(readonly dir: string) {}
 
   /**
@@ -82,14 +105,18 @@ export class EdgeFiles {
     return path.join(INSTANCES, id.slice(0, 2), `${id}.dcm`);
   }
 
-  /** A write stream that fsyncs before it closes (the index row follows only durable files). */
+  /** A write stream for an instance download (not fsynced: see the comment at the top). */
   tempWriter(temp: string): NodeJS.WritableStream {
-    return createWriteStream(temp, { flush: true });
+    return createWriteStream(temp, { highWaterMark: 256 * 1024 });
   }
 
   async place(temp: string, file: string): Promise<void> {
     const target = this.absolute(file);
-    await mkdir(path.dirname(target), { recursive: true });
+    const folder = path.dirname(target);
+    if (!this.made.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.made.add(folder);
+    }
     await rename(temp, target);
   }
 

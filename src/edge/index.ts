@@ -13,8 +13,8 @@ import { EdgeFiles } from './files.js';
 import { SqliteEdgeRepository, type EdgeRepository } from './repository.js';
 import type { EdgeCache } from './types.js';
 
-export type { EdgeCache, EdgeInstance, EdgeStats, EdgeStudySummary, InstanceUids } from './types.js';
-export { EdgeBadInstanceError, EdgeClosedError, EdgeDisabledError, EdgeFullError, EdgeInstanceTooLargeError, EdgeMetadataError } from './errors.js';
+export type { EdgeCache, EdgeInstance, EdgeStats, EdgeStudySummary, InstanceUids, SeriesFetch, SeriesFetchOptions } from './types.js';
+export { EdgeBadInstanceError, EdgeClosedError, EdgeDisabledError, EdgeFullError, EdgeInstanceTooLargeError, EdgeMetadataError, EdgeSeriesPartMissingError } from './errors.js';
 
 export interface EdgeCacheDeps {
   config: GatewayConfig['edge'];

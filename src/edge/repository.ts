@@ -5,6 +5,7 @@
  * SQLite implementation runs on the gateway's state database (tables `edge_*`),
  * and a PostgreSQL one can implement the same interface.
  */
+import type { Statement } from 'better-sqlite3';
 import type { StateDatabase } from '../state/database.js';
 import type { Migration } from '../state/migrations.js';
 import type { InstanceUids } from './types.js';
@@ -150,23 +151,31 @@ export class SqliteEdgeRepository implements EdgeRepository {
     state.migrate('edge', EDGE_MIGRATIONS);
   }
 
-  private get db() {
-    return this.state.sqlite;
+  /** Prepared once per SQL text: preparing cost more than running these small statements. */
+  private readonly statements = new Map<string, Statement>();
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.state.sqlite.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   async totals(): Promise<EdgeTotals> {
-    return this.db.prepare(`SELECT COUNT(*) AS studies, COALESCE(SUM(instances), 0) AS instances, COALESCE(SUM(bytes), 0) AS bytes,
+    return this.sql(`SELECT COUNT(*) AS studies, COALESCE(SUM(instances), 0) AS instances, COALESCE(SUM(bytes), 0) AS bytes,
       COALESCE(MAX(last_access), 0) AS lastAccess FROM edge_studies`).get() as EdgeTotals;
   }
 
   async allFiles(): Promise<IndexedFile[]> {
-    const instances = this.db.prepare('SELECT study, series, instance, file FROM edge_instances').all() as InstanceRecord[];
-    const metadata = this.db.prepare('SELECT study, metadata_file AS file FROM edge_studies WHERE metadata_file IS NOT NULL').all() as IndexedFile[];
+    const instances = this.sql('SELECT study, series, instance, file FROM edge_instances').all() as InstanceRecord[];
+    const metadata = this.sql('SELECT study, metadata_file AS file FROM edge_studies WHERE metadata_file IS NOT NULL').all() as IndexedFile[];
     return [...instances.map((r) => ({ study: r.study, file: r.file, instance: { study: r.study, series: r.series, instance: r.instance } })), ...metadata];
   }
 
   async findInstance(uids: InstanceUids): Promise<EdgeInstanceRow | undefined> {
-    const r = this.db.prepare(`SELECT * FROM edge_instances WHERE ${KEY}`).get(...keyOf(uids)) as InstanceRecord | undefined;
+    const r = this.sql(`SELECT * FROM edge_instances WHERE ${KEY}`).get(...keyOf(uids)) as InstanceRecord | undefined;
     return r && toInstanceRow(r);
   }
 
@@ -174,9 +183,9 @@ export class SqliteEdgeRepository implements EdgeRepository {
     return this.state.transaction(() => {
       const newStudy = this.ensureStudy(row.study, access);
       const replaced = this.deleteInstanceSync(row);
-      this.db.prepare(`INSERT INTO edge_instances (study, series, instance, file, size, sha256, transfer_syntax, sop_class, stored_at)
+      this.sql(`INSERT INTO edge_instances (study, series, instance, file, size, sha256, transfer_syntax, sop_class, stored_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...keyOf(row), row.file, row.size, row.sha256, row.transferSyntax, row.sopClass, row.storedAt);
-      this.db.prepare('UPDATE edge_studies SET instances = instances + 1, bytes = bytes + ?, last_access = ?, updated_at = ? WHERE study = ?')
+      this.sql('UPDATE edge_studies SET instances = instances + 1, bytes = bytes + ?, last_access = ?, updated_at = ? WHERE study = ?')
         .run(row.size, access, now(), row.study);
       return { replaced, newStudy };
     });
@@ -187,25 +196,25 @@ export class SqliteEdgeRepository implements EdgeRepository {
   }
 
   private deleteInstanceSync(uids: InstanceUids): EdgeInstanceRow | undefined {
-    const r = this.db.prepare(`DELETE FROM edge_instances WHERE ${KEY} RETURNING *`).get(...keyOf(uids)) as InstanceRecord | undefined;
+    const r = this.sql(`DELETE FROM edge_instances WHERE ${KEY} RETURNING *`).get(...keyOf(uids)) as InstanceRecord | undefined;
     if (!r) return undefined;
-    this.db.prepare('UPDATE edge_studies SET instances = instances - 1, bytes = bytes - ? WHERE study = ?').run(r.size, r.study);
+    this.sql('UPDATE edge_studies SET instances = instances - 1, bytes = bytes - ? WHERE study = ?').run(r.size, r.study);
     return toInstanceRow(r);
   }
 
   private ensureStudy(study: string, access: number): boolean {
-    return this.db.prepare('INSERT INTO edge_studies (study, last_access, updated_at) VALUES (?, ?, ?) ON CONFLICT (study) DO NOTHING').run(study, access, now()).changes > 0;
+    return this.sql('INSERT INTO edge_studies (study, last_access, updated_at) VALUES (?, ?, ?) ON CONFLICT (study) DO NOTHING').run(study, access, now()).changes > 0;
   }
 
   async listInstances(study: string, series?: string): Promise<EdgeInstanceRow[]> {
     const rows = series === undefined
-      ? this.db.prepare('SELECT * FROM edge_instances WHERE study = ? ORDER BY series, stored_at, instance').all(study)
-      : this.db.prepare('SELECT * FROM edge_instances WHERE study = ? AND series = ? ORDER BY stored_at, instance').all(study, series);
+      ? this.sql('SELECT * FROM edge_instances WHERE study = ? ORDER BY series, stored_at, instance').all(study)
+      : this.sql('SELECT * FROM edge_instances WHERE study = ? AND series = ? ORDER BY stored_at, instance').all(study, series);
     return (rows as InstanceRecord[]).map(toInstanceRow);
   }
 
   async findStudy(study: string): Promise<EdgeStudyRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM edge_studies WHERE study = ?').get(study) as StudyRecord | undefined;
+    const r = this.sql('SELECT * FROM edge_studies WHERE study = ?').get(study) as StudyRecord | undefined;
     return r && toStudyRow(r);
   }
 
@@ -213,9 +222,9 @@ export class SqliteEdgeRepository implements EdgeRepository {
     return this.state.transaction(() => {
       const newStudy = this.ensureStudy(study, access);
       const replaced = this.dropMetadataSync(study, metadata.sha256);
-      this.db.prepare(`UPDATE edge_studies SET metadata_file = ?, metadata_size = ?, metadata_sha256 = ?, bytes = bytes + ?, last_access = ?, updated_at = ?
+      this.sql(`UPDATE edge_studies SET metadata_file = ?, metadata_size = ?, metadata_sha256 = ?, bytes = bytes + ?, last_access = ?, updated_at = ?
         WHERE study = ?`).run(metadata.file, metadata.size, metadata.sha256, metadata.size, access, now(), study);
-      const insert = this.db.prepare('INSERT OR IGNORE INTO edge_expected (study, series, instance, position) VALUES (?, ?, ?, ?)');
+      const insert = this.sql('INSERT OR IGNORE INTO edge_expected (study, series, instance, position) VALUES (?, ?, ?, ?)');
       expected.forEach((u, i) => insert.run(study, u.series, u.instance, i));
       return { replaced, newStudy };
     });
@@ -227,51 +236,51 @@ export class SqliteEdgeRepository implements EdgeRepository {
 
   /** Completeness survives only a replacement by identical metadata (same checksum). */
   private dropMetadataSync(study: string, keepCompleteFor?: string): EdgeFileRef | undefined {
-    const row = this.db.prepare('SELECT * FROM edge_studies WHERE study = ?').get(study) as StudyRecord | undefined;
+    const row = this.sql('SELECT * FROM edge_studies WHERE study = ?').get(study) as StudyRecord | undefined;
     if (!row) return undefined;
     const previous = toStudyRow(row).metadata;
     const complete = previous !== undefined && previous.sha256 === keepCompleteFor && row.complete === 1 ? 1 : 0;
-    this.db.prepare(`UPDATE edge_studies SET metadata_file = NULL, metadata_size = NULL, metadata_sha256 = NULL, complete = ?, bytes = bytes - ?
+    this.sql(`UPDATE edge_studies SET metadata_file = NULL, metadata_size = NULL, metadata_sha256 = NULL, complete = ?, bytes = bytes - ?
       WHERE study = ?`).run(complete, previous?.size ?? 0, study);
-    this.db.prepare('DELETE FROM edge_expected WHERE study = ?').run(study);
+    this.sql('DELETE FROM edge_expected WHERE study = ?').run(study);
     return previous;
   }
 
   async markComplete(study: string): Promise<void> {
-    this.db.prepare('UPDATE edge_studies SET complete = 1, updated_at = ? WHERE study = ?').run(now(), study);
+    this.sql('UPDATE edge_studies SET complete = 1, updated_at = ? WHERE study = ?').run(now(), study);
   }
 
   async expected(study: string, series?: string): Promise<InstanceUids[]> {
     const rows = series === undefined
-      ? this.db.prepare('SELECT study, series, instance FROM edge_expected WHERE study = ? ORDER BY position').all(study)
-      : this.db.prepare('SELECT study, series, instance FROM edge_expected WHERE study = ? AND series = ? ORDER BY position').all(study, series);
+      ? this.sql('SELECT study, series, instance FROM edge_expected WHERE study = ? ORDER BY position').all(study)
+      : this.sql('SELECT study, series, instance FROM edge_expected WHERE study = ? AND series = ? ORDER BY position').all(study, series);
     return rows as InstanceUids[];
   }
 
   async missing(study: string, series?: string): Promise<InstanceUids[]> {
     const rows = series === undefined
-      ? this.db.prepare(`SELECT study, series, instance FROM edge_expected e WHERE study = ? AND ${ABSENT} ORDER BY position`).all(study)
-      : this.db.prepare(`SELECT study, series, instance FROM edge_expected e WHERE study = ? AND series = ? AND ${ABSENT} ORDER BY position`).all(study, series);
+      ? this.sql(`SELECT study, series, instance FROM edge_expected e WHERE study = ? AND ${ABSENT} ORDER BY position`).all(study)
+      : this.sql(`SELECT study, series, instance FROM edge_expected e WHERE study = ? AND series = ? AND ${ABSENT} ORDER BY position`).all(study, series);
     return rows as InstanceUids[];
   }
 
   async isExpected(uids: InstanceUids): Promise<boolean> {
-    return this.db.prepare(`SELECT 1 FROM edge_expected WHERE ${KEY}`).get(...keyOf(uids)) !== undefined;
+    return this.sql(`SELECT 1 FROM edge_expected WHERE ${KEY}`).get(...keyOf(uids)) !== undefined;
   }
 
   async touch(study: string, access: number): Promise<void> {
-    this.db.prepare('UPDATE edge_studies SET last_access = ? WHERE study = ?').run(access, study);
+    this.sql('UPDATE edge_studies SET last_access = ? WHERE study = ?').run(access, study);
   }
 
   async leastRecentlyUsed(limit: number): Promise<Array<{ study: string; bytes: number }>> {
-    return this.db.prepare('SELECT study, bytes FROM edge_studies ORDER BY last_access, study LIMIT ?').all(limit) as Array<{ study: string; bytes: number }>;
+    return this.sql('SELECT study, bytes FROM edge_studies ORDER BY last_access, study LIMIT ?').all(limit) as Array<{ study: string; bytes: number }>;
   }
 
   async deleteStudy(study: string): Promise<DeletedStudy | undefined> {
     return this.state.transaction(() => {
       // Named before the delete: ON DELETE CASCADE removes the instance rows with the study.
-      const files = (this.db.prepare('SELECT file FROM edge_instances WHERE study = ?').all(study) as Array<{ file: string }>).map((r) => r.file);
-      const row = this.db.prepare('DELETE FROM edge_studies WHERE study = ? RETURNING *').get(study) as StudyRecord | undefined;
+      const files = (this.sql('SELECT file FROM edge_instances WHERE study = ?').all(study) as Array<{ file: string }>).map((r) => r.file);
+      const row = this.sql('DELETE FROM edge_studies WHERE study = ? RETURNING *').get(study) as StudyRecord | undefined;
       if (!row) return undefined;
       if (row.metadata_file) files.push(row.metadata_file);
       return { files, bytes: row.bytes, instances: row.instances };

@@ -33,6 +33,21 @@ export interface EdgeStudySummary {
   updatedAt: string;
 }
 
+export interface SeriesFetchOptions {
+  signal?: AbortSignal;
+  /** Called as each instance of the series answer is in the edge (awaited before the next part is read). */
+  onStored?: (instance: EdgeInstance) => Promise<void> | void;
+}
+
+export interface SeriesFetch {
+  /** Instances stored from the series answer, in the order they came. */
+  stored: EdgeInstance[];
+  /** Instances asked for that it did not store (not in the answer, the answer broke off, or another download had them): fetch these with fetchInstance(). */
+  remaining: InstanceUids[];
+  /** Why the answer ended early (a typed archive or edge error), if it did. */
+  error?: unknown;
+}
+
 export interface EdgeCache {
   readonly enabled: boolean;
   /**
@@ -43,6 +58,18 @@ export interface EdgeCache {
    * errors (UpstreamFailureError, NotFoundError) when the archive fails.
    */
   fetchInstance(uids: InstanceUids, signal?: AbortSignal): Promise<EdgeInstance>;
+  /**
+   * Downloads a whole series from the archive in one request (PS3.18
+   * §10.4.1.1.1 Series resource, as stored) and stores the instances of
+   * `expected` it brings, with the same checks and index rows as
+   * fetchInstance(). The answer holds every instance of the series: parts of
+   * instances not in `expected` (held already, say) are downloaded and dropped,
+   * so use it when the edge holds few of the series. While it runs,
+   * fetchInstance() of an expected instance waits for its part (and fetches it
+   * alone if the answer does not bring it). Archive failures do not reject: what
+   * was fully written is kept and the rest is in `remaining`. Rejects on abort.
+   */
+  fetchSeries(study: string, series: string, expected: InstanceUids[], options?: SeriesFetchOptions): Promise<SeriesFetch>;
   /** The instance when present and intact (checksum per edge.verify), without asking the archive. */
   getInstance(uids: InstanceUids): Promise<EdgeInstance | undefined>;
   /** Keeps the study's WADO-RS metadata (DICOM JSON array, as the archive answered it) beside its instances. */
@@ -91,7 +118,12 @@ export interface EdgeStats {
   maxBytes: number;
   hits: number;
   misses: number;
+  /** Instances downloaded into the edge (one request each, or parts of a series answer). */
   downloads: number;
+  /** Archive requests for one instance. */
+  instanceRequests: number;
+  /** Archive requests for a whole series. */
+  seriesRequests: number;
   evictions: number;
   corrupt: number;
   /** Downloads running now. */

@@ -2,10 +2,13 @@
  * Fetching one study into the edge cache: its WADO-RS metadata (PS3.18
  * §10.4.1.1.2) from the archive, kept beside the instances and seeded into the
  * metadata cache, then every instance it lists (§10.4.1.1.1, as stored:
- * transfer-syntax=*) through EdgeCache.fetchInstance, `instanceConcurrency` at
- * a time, skipping those the edge already holds (a resumed job does not
- * download them again). An archive outage ends the study at once (after
- * retries); a failure of single instances lets the others finish first.
+ * transfer-syntax=*): a series the edge holds little of with one series
+ * retrieve (EdgeCache.fetchSeries), the others instance by instance
+ * (fetchInstance), skipping those the edge already holds (a resumed job does
+ * not download them again), `instanceConcurrency` downloads at a time (see
+ * fetch-plan.ts). What a series answer did not bring is fetched instance by
+ * instance with the usual retries. An archive outage ends the study at once
+ * (after retries); a failure of single instances lets the others finish first.
  */
 import type { Logger } from 'pino';
 import type { MetadataCache } from '../cache/metadata-cache.js';
@@ -16,6 +19,7 @@ import { GatewayError, NotFoundError, UpstreamFailureError } from '../http/error
 import type { UpstreamClient } from '../upstream/client.js';
 import { isAbortError } from '../upstream/errors.js';
 import { reasonOf } from './errors.js';
+import { planFetch, TaskPool, type FetchTask } from './fetch-plan.js';
 import { formatCount } from './messages.js';
 import { abortError, withRetry, type RetryNotice, type RetryPolicy } from './retry.js';
 import type { JobTracker } from './tracker.js';
@@ -121,29 +125,38 @@ export class StudyFetcher {
     const studyAbort = new AbortController();
     const signal = AbortSignal.any([jobSignal, studyAbort.signal]);
     const outcome: InstanceOutcome = { failed: 0 };
-    let next = 0;
-    const worker = async () => {
-      while (next < instances.length && !signal.aborted) {
-        const uids = instances[next++]!;
-        try {
-          await this.fetchOne(tracker, study, uids, signal);
-        } catch (err) {
-          if (jobSignal.aborted) return;
-          if (studyAbort.signal.aborted && isAbortError(err)) return;
-          if (stopsStudy(err)) {
-            outcome.outage ??= err;
-            studyAbort.abort();
-            return;
-          }
-          outcome.failed++;
-          outcome.firstReason ??= reasonOf(err, this.deps.upstream.name).reason;
-          this.deps.log.warn({ err, study: uids.study, instance: uids.instance }, 'prefetch: instance failed');
+    const tasks = await planFetch(this.deps.edge, study.studyUid, instances);
+    const run = async (task: FetchTask) => {
+      try {
+        if (task.kind === 'instance') await this.fetchOne(tracker, study, task.uids, signal);
+        else pool.push((await this.fetchSeries(tracker, study, task, signal)).map((uids): FetchTask => ({ kind: 'instance', uids })));
+      } catch (err) {
+        if (jobSignal.aborted || (studyAbort.signal.aborted && isAbortError(err))) return;
+        if (stopsStudy(err)) {
+          outcome.outage ??= err;
+          studyAbort.abort();
+          return;
         }
+        outcome.failed += task.kind === 'instance' ? 1 : task.instances.length;
+        outcome.firstReason ??= reasonOf(err, this.deps.upstream.name).reason;
+        this.deps.log.warn({ err, study: study.studyUid, ...(task.kind === 'instance' ? { instance: task.uids.instance } : { series: task.series }) }, 'prefetch: instance failed');
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.deps.instanceConcurrency, instances.length) }, worker));
+    const pool = new TaskPool(tasks, this.deps.instanceConcurrency, run, signal);
+    await pool.done();
     if (jobSignal.aborted) throw abortError(jobSignal);
     return outcome;
+  }
+
+  /** One series retrieve into the edge; returns the instances it did not bring (to fetch one by one). */
+  private async fetchSeries(tracker: JobTracker, study: JobStudy, task: Extract<FetchTask, { kind: 'series' }>, signal: AbortSignal): Promise<InstanceUids[]> {
+    const onStored = (instance: { size: number }) => tracker.instanceDone(study, instance.size, false);
+    const got = await this.deps.edge.fetchSeries(task.study, task.series, task.instances, { signal, onStored });
+    if (got.remaining.length > 0) {
+      const { code, reason } = got.error ? reasonOf(got.error, this.deps.upstream.name) : { code: undefined, reason: 'not in the series answer' };
+      this.deps.log.warn({ code, reason, study: task.study, series: task.series, remaining: got.remaining.length }, 'prefetch: a series answer did not bring every instance; fetching those one by one');
+    }
+    return got.remaining;
   }
 
   private async fetchOne(tracker: JobTracker, study: JobStudy, uids: InstanceUids, signal: AbortSignal): Promise<void> {

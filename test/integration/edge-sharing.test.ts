@@ -29,19 +29,20 @@ function metadataOf(instances: GeneratedInstance[]): Buffer {
   return Buffer.from(JSON.stringify(instances.map((i) => ({ '0020000E': { vr: 'UI', Value: [i.seriesInstanceUid] }, '00080018': { vr: 'UI', Value: [i.sopInstanceUid] } }))));
 }
 
-/** A fake archive serving instance retrieves; instances in `held` wait until `release()`. */
+/** A fake archive serving instance and series retrieves; instances (or series) in `held` wait until `release()`. */
 async function archive(instances: GeneratedInstance[], held: Set<string> = new Set()): Promise<FakeUpstream & { release(): void; instanceRequests(uid: string): number }> {
-  const byUid = new Map(instances.map((i) => [i.sopInstanceUid, i]));
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const fake = await startFakeUpstream((req: IncomingMessage, res: ServerResponse) => {
-    const uid = (req.url ?? '').split('/instances/')[1] ?? '';
-    const found = byUid.get(uid);
+    const url = req.url ?? '';
+    const uid = url.split('/instances/')[1] ?? url.split('/series/')[1] ?? '';
+    const found = instances.filter((i) => i.sopInstanceUid === uid || (!url.includes('/instances/') && i.seriesInstanceUid === uid));
     void (held.has(uid) ? gate : Promise.resolve()).then(() => {
-      if (!found) return void res.writeHead(404).end();
+      if (found.length === 0) return void res.writeHead(404).end();
       const boundary = 'fake-boundary';
       res.writeHead(200, { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` });
-      res.end(Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), found.part10, Buffer.from(`\r\n--${boundary}--\r\n`)]));
+      const parts = found.map((i, n) => Buffer.concat([Buffer.from(`${n === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), i.part10]));
+      res.end(Buffer.concat([...parts, Buffer.from(`\r\n--${boundary}--\r\n`)]));
     });
   });
   return { ...fake, release, instanceRequests: (u: string) => fake.requests.filter((r) => r.url.endsWith(`/instances/${u}`)).length };
@@ -104,6 +105,37 @@ test('frames of an instance being prefetched share that download; concurrent fet
   t.is(new Set((await Promise.all(prefetches)).map((i) => i.path)).size, 1);
   t.is(fake.requests.length, 1, 'one upstream request for five prefetch calls and a viewer');
   t.is(edge.stats().downloads, 1);
+  t.like(gw.gateway.statusSources.instanceStore?.() as object, { downloads: 0, localCopies: 1 });
+});
+
+test('a viewer asking frames of an instance while its series downloads waits for that part: one series request, no instance request', async (t) => {
+  const instances = study(3, 64, 3);
+  const seriesUid = instances[0]!.seriesInstanceUid;
+  const fake = await archive(instances, new Set([seriesUid]));
+  t.teardown(() => fake.close());
+  const gw = await withGateway(t, fake.url);
+  const { edge } = gw.gateway;
+  const prefetching = edge.fetchSeries(instances[0]!.studyInstanceUid, seriesUid, instances.map(uidsOf));
+  await until(() => edge.stats().inFlight === 3 && fake.requests.length === 1);
+  const asked: string[] = [];
+  const fetchInstance = edge.fetchInstance.bind(edge);
+  edge.fetchInstance = (uids, signal) => {
+    asked.push(uids.instance);
+    return fetchInstance(uids, signal);
+  };
+  const frames = getFrames(`${gw.url}${instancePath(instances[1]!)}/frames/2`, AS_STORED);
+  await until(() => asked.length > 0); // the frame handler is waiting on the edge
+  t.deepEqual(asked, [instances[1]!.sopInstanceUid]);
+  fake.release();
+  const answer = await frames;
+  t.is(answer.status, 200, answer.text);
+  t.is(answer.headers['x-gateway-cache'], 'EDGE');
+  t.is(answer.parts[0]!.body.length, 64 * 64 * 2);
+  const fetched = await prefetching;
+  t.is(fetched.error, undefined);
+  t.deepEqual(fetched.remaining, []);
+  t.deepEqual(fake.requests.map((r) => r.url), [`/dicom-web/studies/${instances[0]!.studyInstanceUid}/series/${seriesUid}`], 'the series request only');
+  t.like(edge.stats(), { seriesRequests: 1, instanceRequests: 0, downloads: 3 });
   t.like(gw.gateway.statusSources.instanceStore?.() as object, { downloads: 0, localCopies: 1 });
 });
 
