@@ -119,7 +119,7 @@ function bulkValues(index: Part10Index): Map<string, ValueLocation> {
 }
 
 /** The Image Pixel Module attributes a codec needs (PS3.3 C.7.6.3); undefined when one is missing. */
-function frameGeometry(index: Part10Index): FrameGeometry | undefined {
+export function frameGeometry(index: Part10Index): FrameGeometry | undefined {
   const rows = numberValue(index, 'Rows');
   const columns = numberValue(index, 'Columns');
   const bitsAllocated = numberValue(index, 'BitsAllocated');

@@ -3,7 +3,9 @@
  * answers 400 for RGB 16-bit, 32-bit RT Dose, …): the stored Part 10 file is
  * decoded with dcmjs-imaging (VOI LUT per PS3.4 §N.2, window functions of
  * PS3.3 C.11.2.1.3) into 8-bit RGBA. RLE and 16-bit colour are prepared here
- * first, where dcmjs-imaging goes wrong (see native-pixels.ts).
+ * first, where dcmjs-imaging goes wrong (see native-pixels.ts); other compressed
+ * frames are decoded by the gateway's codecs, so one set of WebAssembly codecs
+ * serves frames and rendering.
  * This runs on the event loop (tens of ms for 512×512); it is the fallback path.
  */
 import { createRequire } from 'node:module';
@@ -12,7 +14,7 @@ import { bufferSource, indexPart10, numberValue, Part10Error, type Part10Index }
 import { CannotRenderError, frameOutOfRange } from './errors.js';
 import type { RawImage } from './encode.js';
 import type { WindowParam } from './params.js';
-import { RLE_LOSSLESS, colour16ToRaw, layoutOf, nativeFrame } from './native-pixels.js';
+import { RLE_LOSSLESS, colour16ToRaw, decodedFrame, layoutOf, nativeFrame } from './native-pixels.js';
 
 const { DicomImage, NativePixelDecoder, WindowLevel } = imaging;
 const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
@@ -25,23 +27,45 @@ export interface GatewayFrame {
   frames: number;
 }
 
-let decoders: Promise<void> | undefined;
+let quiet = false;
+let imagingDecoders: Promise<void> | undefined;
 
-/** Loads the WebAssembly codecs once and silences the libraries' console logging. */
-function ensureDecoders(): Promise<void> {
-  decoders ??= (async () => {
-    imaging.log.setLevel('silent');
-    try {
-      // dcmjs-imaging parses with its own copy of dcmjs, which warns on console about odd VRs.
-      const local = createRequire(import.meta.url);
-      const dcmjsOfImaging = createRequire(local.resolve('dcmjs-imaging'))('dcmjs') as { log?: { getLogger(n: string): { setLevel(l: string): void } } };
-      dcmjsOfImaging.log?.getLogger('validation.dcmjs').setLevel('silent');
-    } catch {
-      // Logging stays on; rendering is unaffected.
-    }
-    await NativePixelDecoder.initializeAsync();
-  })();
-  return decoders;
+/** Silences the libraries' console logging, once. */
+function silenceImaging(): void {
+  if (quiet) return;
+  quiet = true;
+  imaging.log.setLevel('silent');
+  try {
+    // dcmjs-imaging parses with its own copy of dcmjs, which warns on console about odd VRs.
+    const local = createRequire(import.meta.url);
+    const dcmjsOfImaging = createRequire(local.resolve('dcmjs-imaging'))('dcmjs') as { log?: { getLogger(n: string): { setLevel(l: string): void } } };
+    dcmjsOfImaging.log?.getLogger('validation.dcmjs').setLevel('silent');
+  } catch {
+    // Logging stays on; rendering is unaffected.
+  }
+}
+
+/**
+ * dcmjs-imaging's own WebAssembly decoders (about 37 MB resident), loaded only
+ * for compressed frames the gateway's codecs (src/dicom/codecs, also used for
+ * frames) do not decode: most renderings never need them.
+ */
+function ensureImagingDecoders(): Promise<void> {
+  imagingDecoders ??= NativePixelDecoder.initializeAsync();
+  return imagingDecoders;
+}
+
+/** One native frame to render: RLE and 16-bit colour by native-pixels.ts, other codecs by the gateway's decoders. */
+async function preparedFrame(index: Part10Index | undefined, data: Buffer, frame: number, frames: number): Promise<{ pixels: Buffer; photometric?: string } | undefined> {
+  if (!index?.pixelData) return undefined;
+  const layout = layoutOf(index);
+  const colour16 = layout.samplesPerPixel === 3 && layout.bitsAllocated === 16;
+  if (index.transferSyntaxUid === RLE_LOSSLESS || (colour16 && !index.pixelData.encapsulated)) {
+    const native = nativeFrame(index, data, frame, frames);
+    return native && { pixels: native };
+  }
+  // Uncompressed data dcmjs-imaging reads as it is; compressed frames are decoded here.
+  return index.pixelData.encapsulated ? decodedFrame(index, data, frame, frames) : undefined;
 }
 
 async function indexOf(data: Buffer): Promise<Part10Index | undefined> {
@@ -60,11 +84,12 @@ function frameCount(index: Part10Index | undefined): number {
 }
 
 /** Replaces the pixel data by one native frame, so dcmjs-imaging never decodes RLE itself. */
-function injectNativeFrame(image: InstanceType<typeof DicomImage>, native: Buffer): void {
+function injectNativeFrame(image: InstanceType<typeof DicomImage>, native: Buffer, photometric?: string): void {
   const elements = image.getElements() as Record<string, unknown>;
   elements.PixelData = [native.buffer.slice(native.byteOffset, native.byteOffset + native.byteLength)];
   elements.NumberOfFrames = 1;
   elements.PlanarConfiguration = 0;
+  if (photometric) elements.PhotometricInterpretation = photometric;
   image.setTransferSyntaxUid(EXPLICIT_VR_LE);
 }
 
@@ -79,17 +104,18 @@ function renderPixels(image: InstanceType<typeof DicomImage>, frameIndex: number
 
 /** Renders one frame (1-based) of a stored Part 10 file to 8-bit pixels. */
 export async function renderFrameInGateway(data: Buffer, frame: number, window?: WindowParam): Promise<GatewayFrame> {
-  await ensureDecoders();
+  silenceImaging();
   const index = await indexOf(data);
   if (index && !index.pixelData) throw new CannotRenderError('NO_PIXEL_DATA', 'The instance has no pixel data to render.');
   const frames = frameCount(index);
   if (frame > frames) throw frameOutOfRange(frame, frames);
   const layout = index ? layoutOf(index) : undefined;
-  const colour16 = layout !== undefined && layout.samplesPerPixel === 3 && layout.bitsAllocated === 16;
-  const native = index && (colour16 || index.transferSyntaxUid === RLE_LOSSLESS) ? nativeFrame(index, data, frame, frames) : undefined;
-  if (colour16 && native) return { raw: colour16ToRaw(native, layout), grayscale: false, frames };
+  const native = await preparedFrame(index, data, frame, frames);
+  if (layout && native && layout.samplesPerPixel === 3 && layout.bitsAllocated === 16) return { raw: colour16ToRaw(native.pixels, layout), grayscale: false, frames };
+  // Compressed data left to dcmjs-imaging (a syntax the gateway's codecs lack; a deflated file, unindexed).
+  if (!native && (!index || index.pixelData?.encapsulated)) await ensureImagingDecoders();
   const image = new DicomImage(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
-  if (native) injectNativeFrame(image, native);
+  if (native) injectNativeFrame(image, native.pixels, native.photometric);
   const photometric = String((image.getElements() as Record<string, unknown>).PhotometricInterpretation ?? '').trim();
   const result = renderPixels(image, native ? 0 : frame - 1, window);
   return {

@@ -9,6 +9,9 @@ import { numberValue, type Part10Index } from '../../../dicom/part10/index.js';
 import { CannotRenderError } from './errors.js';
 import type { RawImage } from './encode.js';
 import { decodeRleFrame } from './rle.js';
+import { canDecodeFrames, decodeFrame, FrameDecodeError } from '../../../dicom/codecs/frame-decoder.js';
+import { frameGeometry } from '../frames/frame-index.js';
+import { encapsulatedFrameTable, frameExtent, FrameLayoutError } from '../frames/layout.js';
 
 export const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
 const UNCOMPRESSED = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
@@ -74,4 +77,26 @@ export function colour16ToRaw(native: Buffer, layout: PixelLayout): RawImage {
   const out = Buffer.alloc(samples);
   for (let i = 0; i < samples; i++) out[i] = Math.min(255, (native.readUInt16LE(2 * i) & mask) >> shift);
   return { pixels: out, width: layout.columns, height: layout.rows, channels: 3 };
+}
+
+/**
+ * A frame of another compressed syntax (JPEG family, JPEG-LS, JPEG 2000) decoded
+ * by the gateway's codecs (src/dicom/codecs), with the photometric
+ * interpretation the decoded pixels have (YBR becomes RGB). Undefined when the
+ * codecs do not handle the syntax or the frame: dcmjs-imaging then decodes it.
+ */
+export async function decodedFrame(index: Part10Index, data: Buffer, frame: number, frames: number): Promise<{ pixels: Buffer; photometric: string } | undefined> {
+  const pixel = index.pixelData;
+  const geometry = frameGeometry(index);
+  if (!pixel?.encapsulated || pixel.tag !== '7FE00010' || !geometry || !canDecodeFrames(index.transferSyntaxUid, geometry)) return undefined;
+  try {
+    const table = encapsulatedFrameTable({ fragments: pixel.fragments, basicOffsetTable: pixel.basicOffsetTable, numberOfFrames: frames });
+    const encoded = Buffer.concat(frameExtent(table, frame).ranges.map((r) => data.subarray(r.offset, r.offset + r.length)));
+    const pixels = await decodeFrame(index.transferSyntaxUid, geometry, encoded);
+    const photometric = geometry.samplesPerPixel === 3 && geometry.photometricInterpretation.startsWith('YBR') ? 'RGB' : geometry.photometricInterpretation;
+    return { pixels, photometric };
+  } catch (err) {
+    if (err instanceof FrameDecodeError || err instanceof FrameLayoutError) return undefined;
+    throw err;
+  }
 }
