@@ -82,7 +82,8 @@ export class DiskLru<M> {
   /** Removes every file and the folder. */
   close(): void {
     this.lru.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+    // A producer still finishing may add a file while the folder is removed (ENOTEMPTY): try again.
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
   }
 
   private async produce(producer: DiskProducer<M>): Promise<DiskEntry<M>> {

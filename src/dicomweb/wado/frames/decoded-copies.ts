@@ -23,6 +23,9 @@ export interface DecodeSource {
 export class DecodedCopies {
   private disk?: DiskLru<NativeFrames>;
   private readonly failed = new Set<string>();
+  /** Copies being written: close() waits for them, so none writes into a folder being removed. */
+  private readonly writing = new Set<Promise<unknown>>();
+  private closed = false;
   private made = 0;
 
   constructor(private readonly dir: string, private readonly maxBytes: number, private readonly log: Logger) {}
@@ -34,14 +37,17 @@ export class DecodedCopies {
 
   /** Starts making the decoded copy (once; concurrent calls share the work; a failed instance is not retried). */
   schedule(key: string, source: DecodeSource): void {
-    if (this.failed.has(key) || this.disk?.get(key)) return;
-    this.lru().fetch(key, (temp) => this.write(source, temp)).then(
+    if (this.closed || this.failed.has(key) || this.disk?.get(key)) return;
+    const work = this.lru().fetch(key, (temp) => this.write(source, temp)).then(
       () => void this.made++,
       (err: unknown) => {
+        if (this.closed) return;
         this.failed.add(key);
         this.log.info({ err: (err as Error).message, key }, 'no decoded copy of this instance; its frames are decoded per request');
       },
     );
+    this.writing.add(work);
+    void work.finally(() => this.writing.delete(work));
   }
 
   delete(key: string): void {
@@ -58,7 +64,10 @@ export class DecodedCopies {
     return { ...(this.disk?.stats() ?? { entries: 0, bytes: 0 }), made: this.made, failed: this.failed.size };
   }
 
-  close(): void {
+  /** Stops copies being written (they end at their next frame), waits for them, then removes the folder. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.writing]);
     this.disk?.close();
     this.disk = undefined;
   }
@@ -76,6 +85,7 @@ export class DecodedCopies {
     let frameBytes = 0;
     try {
       for (let frame = 1; frame <= count; frame++) {
+        if (this.closed) throw new Error('the gateway is closing');
         const native = await decodeFrame(source.storedTransferSyntax, source.geometry, await readFrame(input, frameExtent(source.table, frame)));
         frameBytes = native.length;
         await output.write(native);
