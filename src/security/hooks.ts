@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import { makeAnswer, type CachedAnswer } from '../cache/metadata-cache.js';
 import { GatewayError } from '../http/errors.js';
 import type { RequestAccess, StoreTarget } from './access.js';
+import type { Principal } from './principal.js';
 import { InstanceFailure } from '../dicomweb/stow/outcome.js';
 import { FailureReason } from '../dicomweb/stow/reasons.js';
 import { StoreNotAuthorizedError } from './errors.js';
@@ -54,6 +55,40 @@ export async function filterSearchAnswer(ctx: Context, answer: CachedAnswer): Pr
   // Like any search without a match (204), so an all-hidden answer looks like an empty one.
   if (kept.length === 0) return makeAnswer(204, Buffer.alloc(0), headers);
   return makeAnswer(200, Buffer.from(JSON.stringify(kept)), headers);
+}
+
+/** One exact value (no `*` / `?` pattern), or undefined. */
+function exactlyOne(values: readonly string[] | undefined): string | undefined {
+  return values?.length === 1 && !/[*?]/.test(values[0]!) ? values[0] : undefined;
+}
+
+function hasKey(querystring: string, names: readonly string[]): boolean {
+  return querystring.split('&').some((pair) => {
+    const key = pair.split('=')[0] ?? '';
+    try {
+      return names.includes(decodeURIComponent(key).toLowerCase());
+    } catch {
+      return names.includes(key.toLowerCase()); // malformed escapes: the QIDO parser answers 400 for them
+    }
+  });
+}
+
+/**
+ * QIDO-RS for a caller restricted to exactly one patient (one PatientID, at most
+ * one issuer, no patterns): the search is asked of the archive for that patient,
+ * so `limit` and `offset` page the caller's own results instead of counting rows
+ * the filter above then hides. Called by the QIDO handlers before parsing.
+ */
+export function narrowSearchToCaller(ctx: Pick<Context, 'state'> & { params?: Record<string, string | undefined> }, querystring: string): string {
+  const restriction = (ctx.state.principal as Principal | undefined)?.restriction;
+  const patientId = exactlyOne(restriction?.patientIds);
+  // Study-scoped searches are decided whole by authorizeStudyParam.
+  if (!restriction || !patientId || restriction.studies || ctx.params?.study) return querystring;
+  const added: string[] = [];
+  if (!hasKey(querystring, ['patientid', '00100020'])) added.push(`PatientID=${encodeURIComponent(patientId)}`);
+  const issuer = exactlyOne(restriction.issuers);
+  if (issuer && !hasKey(querystring, ['issuerofpatientid', '00100021'])) added.push(`IssuerOfPatientID=${encodeURIComponent(issuer)}`);
+  return [querystring, ...added].filter((part) => part.length > 0).join('&');
 }
 
 const FILTERED_WARNING = '299 dicomweb-gateway "Results are limited to the patients and studies you may access; limit and offset count before this filter"';

@@ -76,6 +76,26 @@ test('QIDO: every level is filtered to the caller\'s patients; the Query event n
   t.is(unrestricted.status, 401, 'the gateway has authentication on: no anonymous fallback');
 });
 
+test('QIDO for a caller restricted to one patient pages that patient\'s results: limit=1 finds its study whatever the archive lists first', async (t) => {
+  const { url } = t.context.gw;
+  for (const offset of [0, 1]) {
+    const page = await call(`${url}/studies?limit=1&offset=${offset}&includefield=IssuerOfPatientID`, { headers });
+    if (offset === 0) {
+      t.is(page.status, 200, page.text);
+      const rows = JSON.parse(page.text) as Rows;
+      t.deepEqual(column(rows, '0020000D'), [A]);
+    } else {
+      // Only A is P1 at HOSP-A (unless the STOW test added one meanwhile): nothing, or another of P1's studies.
+      t.true(page.status === 204 || !page.text.includes(B), page.text);
+    }
+  }
+  for (const path of ['/series?limit=1', '/instances?limit=1']) {
+    const res = await call(`${url}${path}`, { headers });
+    t.is(res.status, 200, `${path}: ${res.text}`);
+    t.true(res.text.includes(A) && !res.text.includes(B) && !res.text.includes(C), path);
+  }
+});
+
 test('QIDO inside another patient\'s study is 404, like a study that does not exist', async (t) => {
   const { url } = t.context.gw;
   const hidden = await call(`${url}/studies/${B}/series`, { headers });

@@ -11,7 +11,7 @@ import { sendCachedAnswer } from '../../http/send-answer.js';
 import type { QueryLevel } from './levels.js';
 import { parseQidoQuery } from './params.js';
 import type { QidoService } from './service.js';
-import { filterSearchAnswer } from '../../security/hooks.js';
+import { filterSearchAnswer, narrowSearchToCaller } from '../../security/hooks.js';
 
 /** PS3.18 §10.6.3: DICOM JSON is the default; XML (multipart/related dicom+xml) on request (../xml-answer.ts). */
 const QIDO_MEDIA_TYPES = ['application/dicom+json', 'application/json'] as const;
@@ -32,7 +32,7 @@ export function createQidoHandlers(service: QidoService, config: GatewayConfig):
     if (!mediaType) {
       throw new NotAcceptableError(`QIDO-RS answers in ${ALL_QIDO_TYPES.join(', ')}; the Accept header "${ctx.get('accept')}" allows none of them.`, ALL_QIDO_TYPES);
     }
-    const query = parseQidoQuery(ctx.querystring, {
+    const query = parseQidoQuery(narrowSearchToCaller(ctx, ctx.querystring), {
       level,
       studyUid: ctx.params.study,
       seriesUid: ctx.params.series,
