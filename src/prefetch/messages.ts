@@ -47,7 +47,7 @@ export function criteriaText(criteria: PrefetchCriteria): string {
 
 /** `ahead`: queued jobs that start before this one. */
 export function queuedMessage(ahead: number): string {
-  if (ahead <= 0) return 'Queued: starts as soon as a running prefetch finishes';
+  if (ahead <= 0) return 'Queued: starts as soon as a prefetch slot is free (prefetch.concurrentJobs)';
   return `Queued: ${plural(ahead, 'prefetch', 'prefetches')} waiting ahead of this one`;
 }
 

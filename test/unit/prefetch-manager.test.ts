@@ -68,7 +68,7 @@ test('jobs run one at a time in the order they came, the others queued with thei
   for (const j of [a, b, c]) await manager.submit(j);
   await until(() => runner.started.length === 1);
   t.is((await manager.get(a.id))?.job.status, 'running');
-  t.is((await manager.get(b.id))?.job.message, 'Queued: starts as soon as a running prefetch finishes');
+  t.is((await manager.get(b.id))?.job.message, 'Queued: starts as soon as a prefetch slot is free (prefetch.concurrentJobs)');
   t.is((await manager.get(c.id))?.job.message, 'Queued: 1 prefetch waiting ahead of this one');
   runner.release(a.id);
   await until(() => runner.started.length === 2);

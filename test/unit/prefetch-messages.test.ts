@@ -45,7 +45,7 @@ test('done, partial, failed, cancelled, paused, queued', (t) => {
   t.is(cancelledMessage(countsOf(FIVE, 0), 'dr.who', true), 'Cancelled by dr.who after 1 of 5 studies (520 images, 260 MB)');
   t.is(cancelledMessage(countsOf([], 0), 'anonymous', false), 'Cancelled before any study was fetched');
   t.is(pausedMessage(countsOf(FIVE, 0)), 'Paused: the gateway was shut down during this prefetch; it continues where it left off when the gateway starts again (520 of 1,204 images already fetched)');
-  t.is(queuedMessage(0), 'Queued: starts as soon as a running prefetch finishes');
+  t.is(queuedMessage(0), 'Queued: starts as soon as a prefetch slot is free (prefetch.concurrentJobs)');
   t.is(queuedMessage(2), 'Queued: 2 prefetches waiting ahead of this one');
   t.regex(unlinkedMessage('R-12'), /not linked to a patient in the archive yet; reconciliation item R-12 lists the candidates/);
   t.is(criteriaText({}), 'any date, any modality');
