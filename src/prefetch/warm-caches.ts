@@ -2,21 +2,16 @@
  * What a prefetch puts into the gateway's in-memory caches besides the edge:
  * the study's WADO-RS metadata (PS3.18 §10.4.1.1.2) and that of each of its
  * series, derived from the one study answer (no extra archive request), under
- * the keys the metadata handler uses (src/dicomweb/wado/metadata.ts), and the
+ * the metadata handler's keys (metadataCacheKey), and the
  * study's series search (QIDO-RS /studies/{study}/series, §10.6.1).
  */
 import { makeAnswer, withGzip, type MetadataCache } from '../cache/metadata-cache.js';
 import { parseQidoQuery } from '../dicomweb/qido/params.js';
 import type { QidoService } from '../dicomweb/qido/service.js';
 import { rewriteMetadataUrls } from '../dicomweb/wado/bulkdata/uri.js';
-import { resourcePath, type WadoResource } from '../dicomweb/wado/resource.js';
+import { metadataCacheKey } from '../dicomweb/wado/resource.js';
 
 type Dataset = Record<string, { Value?: unknown[] } | undefined>;
-
-/** The metadata handler's cache key (src/dicomweb/wado/metadata.ts): keep the two in step. */
-export function metadataCacheKey(baseUrl: string, resource: WadoResource): string {
-  return JSON.stringify(['metadata', baseUrl, resourcePath(resource)]);
-}
 
 async function seed(cache: MetadataCache, key: string, studyUid: string, datasets: unknown[]): Promise<void> {
   await cache.get(key, studyUid, async () => withGzip(makeAnswer(200, Buffer.from(JSON.stringify(datasets)))));

@@ -18,7 +18,7 @@ import { CACHE_HEADER, sendCachedAnswer } from '../../http/send-answer.js';
 import { isArchiveOutage, withEdgeMissHint } from '../../edge/outage.js';
 import { metadataFromEdge } from '../../edge/wado-metadata.js';
 import { rewriteMetadataUrls } from './bulkdata/uri.js';
-import { describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
+import { describe, metadataCacheKey, resourceOf, resourcePath, type WadoResource } from './resource.js';
 
 const METADATA_MEDIA_TYPES = ['application/dicom+json', 'application/json'] as const;
 const ALL_METADATA_TYPES = [...METADATA_MEDIA_TYPES, XML_MULTIPART_TYPE];
@@ -60,8 +60,7 @@ export function createMetadataHandlers(services: GatewayServices) {
     }
     const resource = resourceOf(ctx);
     const baseUrl = publicBaseUrl(ctx, services.config.server);
-    const key = JSON.stringify(['metadata', baseUrl, resourcePath(resource)]);
-    const { answer, outcome } = await metadataCache.get(key, resource.study, () => load(resource, baseUrl));
+    const { answer, outcome } = await metadataCache.get(metadataCacheKey(baseUrl, resource), resource.study, () => load(resource, baseUrl));
     if (mediaType === XML_MULTIPART_TYPE) sendXmlAnswer(ctx, answer, outcome);
     else sendCachedAnswer(ctx, answer, outcome, mediaType);
   }

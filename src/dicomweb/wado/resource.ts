@@ -37,3 +37,12 @@ export function clientAbortSignal(ctx: Context): AbortSignal {
   });
   return controller.signal;
 }
+
+/**
+ * The metadata cache key of a resource's WADO-RS metadata (per public base URL,
+ * since BulkDataURIs are absolute): the metadata handler and the prefetch's
+ * cache warming (src/prefetch/warm-caches.ts) both use it.
+ */
+export function metadataCacheKey(baseUrl: string, resource: WadoResource): string {
+  return JSON.stringify(['metadata', baseUrl, resourcePath(resource)]);
+}
