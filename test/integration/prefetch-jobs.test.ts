@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { useOrthanc } from '../support/orthanc-fixture.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import type { StudySpec } from '../../scripts/fixtures/generate.js';
+import type { JobBody } from '../support/prefetch-api.js';
 
 const PATIENT = { patientName: 'Prefetch^Pat', patientId: 'PF-1', birthDate: '19700101', sex: 'F' as const };
 const SPECS: StudySpec[] = [
@@ -22,14 +23,6 @@ const SPECS: StudySpec[] = [
 ];
 const orthanc = useOrthanc(test, SPECS);
 
-interface JobBody {
-  id: string;
-  status: string;
-  message: string;
-  counts: Record<string, number>;
-  links: { self: string; events: string };
-  studies: Array<{ studyInstanceUid: string; status: string; instances: number; instancesDone: number; bytes: number; error?: string }>;
-}
 
 async function json<T>(url: string, init: { method?: 'GET' | 'POST' | 'DELETE'; body?: unknown } = {}): Promise<{ status: number; headers: Record<string, unknown>; body: T }> {
   const res = await request(url, {

@@ -18,15 +18,8 @@ import { loadIntoOrthanc } from '../../scripts/fixtures/load.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import { StateDatabase } from '../../src/state/database.js';
 import { SqlitePrefetchRepository } from '../../src/prefetch/sqlite-repository.js';
+import type { JobBody } from '../support/prefetch-api.js';
 
-interface JobBody {
-  id: string;
-  status: string;
-  message: string;
-  counts: Record<string, number>;
-  links: { self: string; events: string };
-  studies: Array<{ studyInstanceUid: string; status: string; instances: number; instancesDone: number; error?: string }>;
-}
 
 const ANY_TS_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 const ANY_TS_FRAMES = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';

@@ -10,6 +10,7 @@ import { useOrthanc } from '../support/orthanc-fixture.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import { readFile } from 'node:fs/promises';
 import type { GeneratedInstance, StudySpec } from '../../scripts/fixtures/generate.js';
+import type { JobBody } from '../support/prefetch-api.js';
 
 const PATIENT = { patientName: 'Series^Pat', patientId: 'PS-1', birthDate: '19700101', sex: 'F' as const };
 const SPECS: StudySpec[] = [
@@ -19,7 +20,6 @@ const SPECS: StudySpec[] = [
 ];
 const orthanc = useOrthanc(test, SPECS);
 
-interface JobBody { id: string; status: string; message: string; counts: Record<string, number>; links: { self: string; events: string } }
 
 async function runJob(gw: RunningGateway, patientId: string): Promise<{ job: JobBody; progress: number[] }> {
   const created = await request(`${gw.origin}/api/prefetch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ patient: { id: patientId } }) });
