@@ -99,7 +99,7 @@ async function uploadLarge(gateway: Target, t: Template, env: Environment, optio
 export async function run(options: BenchOptions, cleanup: Cleanup): Promise<void> {
   printMachine('stow');
   console.log(`schedule: ${options.rounds} rounds x ${options.stowInstances} instances per target, interleaved direct/gateway, ${CONCURRENCY} requests of ${INSTANCES_PER_REQUEST} instances in flight, fresh UIDs every round`);
-  const env = await setUp(cleanup, { gatewayMain: options.gatewayMain, gatewayFromSource: options.fromSource,
+  const env = await setUp(cleanup, { gatewayMain: options.gatewayMain, gatewayFromSource: options.fromSource, gatewayEnv: options.gatewayEnv,
     gatewayNodeArgs: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [] });
   console.log(`setup: Orthanc ${await orthancVersion(env.orthanc.baseUrl)}`);
   const t = makeTemplate();

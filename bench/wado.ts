@@ -83,7 +83,7 @@ export async function run(options: BenchOptions, cleanup: Cleanup): Promise<void
   const ids = selectedIds(options.only);
   printMachine('wado');
   console.log(`schedule: ${options.rounds} rounds x ${options.seconds} s per target, interleaved direct/gateway, warm-up ${options.warmupSeconds} s; concurrency per scenario`);
-  const env = await setUp(cleanup, { gatewayMain: options.gatewayMain, gatewayFromSource: options.fromSource,
+  const env = await setUp(cleanup, { gatewayMain: options.gatewayMain, gatewayFromSource: options.fromSource, gatewayEnv: options.gatewayEnv,
     gatewayNodeArgs: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [] });
   console.log(`setup: Orthanc ${await orthancVersion(env.orthanc.baseUrl)}`);
   const data = await loadWadoData(env.orthanc.baseUrl, ids, options.seriesInstances);

@@ -20,6 +20,8 @@ export interface BenchOptions {
   gatewayMain?: string;
   /** Run the gateway from src/ through tsx instead of dist/. */
   fromSource: boolean;
+  /** wado, stow: extra GATEWAY_* variables for the gateway (a setting to compare against the shipped one). */
+  gatewayEnv: Record<string, string>;
   /** wado: instances of the ~100 MB 512x512 CT series. */
   seriesInstances: number;
   /** wado: MB streamed through the slow reader for the RSS check; stow: MB of the large upload. */
@@ -50,6 +52,8 @@ options:
   --gateway-main FILE  run this gateway entry point instead of building dist/src/main.js
                        (e.g. a patched copy, to measure a candidate fix)
   --from-source        run the gateway as node --import tsx src/main.ts (no build)
+  --gateway-env K=V    wado, stow: set GATEWAY_* variable K for the gateway (repeatable),
+                       e.g. GATEWAY_WADO_READ_AHEAD_AFTER_INSTANCES=2
   --series-instances N wado: 512x512 CT instances of the retrieved series (default 200, ~105 MB)
   --stream-mb N        wado: MB streamed through one slow reader (default 1024);
                        stow: MB of the single large upload (default 1024)
@@ -71,6 +75,16 @@ const integer = (name: string, raw: string | undefined, fallback: number, max: n
   return value;
 };
 
+function gatewayVariables(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const match = /^(GATEWAY_[A-Z0-9_]+)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`--gateway-env takes GATEWAY_NAME=value, got "${pair}"`);
+    env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
 /** Parses argv after the benchmark name; throws with a readable message on bad input. */
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -89,6 +103,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'cpu-prof-dir': { type: 'string' },
       'gateway-main': { type: 'string' },
       'from-source': { type: 'boolean', default: false },
+      'gateway-env': { type: 'string', multiple: true },
       'series-instances': { type: 'string' },
       'stream-mb': { type: 'string' },
       'read-mbps': { type: 'string' },
@@ -108,6 +123,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     cpuProfDir: values['cpu-prof-dir'],
     gatewayMain: values['gateway-main'],
     fromSource: values['from-source'] ?? false,
+    gatewayEnv: gatewayVariables(values['gateway-env'] ?? []),
     seriesInstances: integer('series-instances', values['series-instances'], 200, 2000),
     streamMb: integer('stream-mb', values['stream-mb'], 1024, 16_384),
     readMbps: positive('read-mbps', values['read-mbps'], 40, 10_000),

@@ -103,6 +103,12 @@ export const wadoSchema = z.strictObject({
   renderedMaxInstanceBytes: z.number().int().min(1024),
   /** `Cache-Control: private, max-age` of rendered images and thumbnails, in seconds (they are PHI: keep it short). */
   renderedMaxAgeSeconds: z.number().int().min(0),
+  /** Frames of this many different instances of one series (within a minute) start a read-ahead of the series into the edge cache; 0 = never. */
+  readAheadAfterInstances: z.number().int().min(0),
+  /** Series read-aheads running at once. */
+  readAheadConcurrency: z.number().int().min(1).max(16),
+  /** Series with more instances are never read ahead. */
+  readAheadMaxInstances: z.number().int().min(1),
 });
 
 const stowPolicyMatchSchema = z.strictObject({
@@ -142,6 +148,10 @@ export const stowSchema = z.strictObject({
   spoolDir: z.string().min(1).nullable(),
   /** Concurrent store requests to the upstream per STOW request. */
   upstreamConcurrency: z.number().int().min(1).max(64),
+  /** Instances sent to the upstream in one store request (1 = one request per instance). */
+  upstreamBatchInstances: z.number().int().min(1).max(64),
+  /** Bytes sent to the upstream in one store request; a larger instance goes alone. */
+  upstreamBatchBytes: z.number().int().min(1),
   /** Look up each SOP Instance UID in the archive before storing, to answer a re-sent instance with a warning instead of storing it twice. */
   detectDuplicates: z.boolean(),
   /** Largest instance accepted in the metadata + bulk data (application/dicom+json) form; it is converted to Part 10 in memory. */

@@ -1,9 +1,10 @@
 /**
- * Stores one validated instance in the archive with STOW-RS (PS3.18 §10.5),
- * streamed from its spool (never re-read into memory), and reads the archive's
- * per-instance answer (Annex I). An instance counts as stored only when the
- * archive lists it in its Referenced SOP Sequence, or, after an ambiguous
- * failure (time-out, unlisted), when a QIDO finds it there.
+ * Stores validated instances in the archive with STOW-RS (PS3.18 §10.5),
+ * several in one request (one part each, streamed from their spools, never
+ * re-read into memory), and reads the archive's per-instance answer (Annex I).
+ * An instance counts as stored only when the archive lists it in its Referenced
+ * SOP Sequence, or, after an ambiguous failure (time-out, unlisted), when a
+ * QIDO finds it there.
  */
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -33,7 +34,7 @@ const STATUS_REASONS: Record<number, [number, string]> = {
   403: [FailureReason.NOT_AUTHORIZED, 'refused the gateway\'s credentials'],
 };
 
-function items(answer: JsonItem | undefined, tag: string): JsonItem[] {
+function sequenceItems(answer: JsonItem | undefined, tag: string): JsonItem[] {
   const value = answer?.[tag]?.Value;
   return Array.isArray(value) ? (value as JsonItem[]) : [];
 }
@@ -59,22 +60,38 @@ async function readAnswer(res: Dispatcher.ResponseData): Promise<JsonItem | unde
   }
 }
 
+/** One validated instance to store: its bytes and what validation read of it. */
+export interface StoreItem {
+  spool: Spool;
+  facts: InstanceFacts;
+}
+
 /**
- * An in-memory part (at most stow.memoryPartBytes) goes out as one buffer, in
- * one socket write with undici's headers; a spooled file is streamed, never
- * read whole into memory.
+ * The parts of one request. In-memory parts (at most stow.memoryPartBytes each)
+ * go out as the chunks they arrived in, never joined into a copy; spooled files
+ * are streamed, never read whole into memory.
  */
-function requestBody(spool: Spool, head: Buffer, tail: Buffer): Dispatcher.DispatchOptions['body'] {
-  const inMemory = spool.chunkList();
-  // The spool's own chunks written one after the other, never joined into a copy; the length is
-  // declared. undici sends any iterable of buffers (lib/core/request.js), its types list only streams.
-  if (inMemory) return [head, ...inMemory, tail] as unknown as Readable;
+function requestBody(items: readonly StoreItem[], boundary: string): Dispatcher.DispatchOptions['body'] {
+  const heads = items.map((_, i) => partHeader(boundary, { 'Content-Type': 'application/dicom' }, i === 0));
+  const tail = closingDelimiter(boundary);
+  const chunkLists = items.map((item) => item.spool.chunkList());
+  if (chunkLists.every((c) => c !== undefined)) {
+    // The length is declared; undici sends any iterable of buffers (lib/core/request.js), its types list only streams.
+    return chunkLists.flatMap((chunks, i) => [heads[i]!, ...chunks!]).concat(tail) as unknown as Readable;
+  }
   async function* parts() {
-    yield head;
-    yield* spool.stream();
+    for (const [i, item] of items.entries()) {
+      yield heads[i]!;
+      yield* item.spool.stream();
+    }
     yield tail;
   }
   return Readable.from(parts(), { objectMode: false });
+}
+
+function bodyLength(items: readonly StoreItem[], boundary: string): number {
+  const framing = items.reduce((n, _, i) => n + partHeader(boundary, { 'Content-Type': 'application/dicom' }, i === 0).length, 0);
+  return items.reduce((n, item) => n + item.spool.size, framing + closingDelimiter(boundary).length);
 }
 
 export type StoreResult = { stored: true; warning?: ReasonDetail } | { stored: false; failure: InstanceFailure };
@@ -82,57 +99,55 @@ export type StoreResult = { stored: true; warning?: ReasonDetail } | { stored: f
 export class UpstreamStore {
   constructor(private readonly upstream: UpstreamClient, private readonly retries: number, private readonly log: Logger) {}
 
-  /** Stores the instance; returns the archive's warning, or throws InstanceFailure. */
-  async store(spool: Spool, facts: InstanceFacts, signal: AbortSignal): Promise<ReasonDetail | undefined> {
-    const result = await this.send(spool, facts, signal);
-    if (result.stored) return result.warning;
-    throw result.failure;
-  }
-
-  private async send(spool: Spool, facts: InstanceFacts, signal: AbortSignal): Promise<StoreResult> {
+  /** Stores the instances in one archive request; one result per item, in order. Rejects only on abort or a gateway bug. */
+  async storeBatch(items: readonly StoreItem[], signal: AbortSignal): Promise<StoreResult[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.interpret(await this.post(spool, signal), facts, signal);
+        return await this.interpret(await this.post(items, signal), items, signal);
       } catch (err) {
         if (isAbortError(err) || signal.aborted) throw err;
-        // Nothing was answered: the archive is idempotent for the same instance, so sending again is safe.
+        // Nothing was answered: the archive is idempotent for the same instances, so sending again is safe.
         if (err instanceof UpstreamUnreachableError && attempt < Math.min(this.retries, RETRY_DELAYS_MS.length)) {
           await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
           continue;
         }
         if (!(err instanceof GatewayError)) throw err; // a bug, not an outage: 0x0110 and logged by the pipeline
-        if (err instanceof UpstreamTimeoutError && (await this.foundInArchive(facts, signal))) return { stored: true };
-        return { stored: false, failure: archiveUnavailable(err, this.upstream.name) };
+        const failure = archiveUnavailable(err, this.upstream.name);
+        if (!(err instanceof UpstreamTimeoutError)) return items.map(() => ({ stored: false, failure }));
+        // Timed out: some may have been stored before the archive stopped answering.
+        return Promise.all(items.map(async (item): Promise<StoreResult> => ((await this.foundInArchive(item.facts, signal)) ? { stored: true } : { stored: false, failure })));
       }
     }
   }
 
-  private async post(spool: Spool, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  private async post(items: readonly StoreItem[], signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     const boundary = newBoundary();
-    const head = partHeader(boundary, { 'Content-Type': 'application/dicom' }, true);
-    const tail = closingDelimiter(boundary);
     return this.upstream.request({
       path: '/studies',
       method: 'POST',
       headers: {
         'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-        'content-length': String(head.length + spool.size + tail.length),
+        'content-length': String(bodyLength(items, boundary)),
         accept: 'application/dicom+json',
       },
-      body: requestBody(spool, head, tail),
+      body: requestBody(items, boundary),
       signal,
     });
   }
 
-  private async interpret(res: Dispatcher.ResponseData, facts: InstanceFacts, signal: AbortSignal): Promise<StoreResult> {
+  private async interpret(res: Dispatcher.ResponseData, items: readonly StoreItem[], signal: AbortSignal): Promise<StoreResult[]> {
     const answer = await readAnswer(res);
-    const referenced = items(answer, '00081199').find((i) => sopOf(i) === facts.sopInstanceUid);
+    const referenced = new Map(sequenceItems(answer, '00081199').map((i) => [sopOf(i), i]));
+    const failed = new Map(sequenceItems(answer, '00081198').map((i) => [sopOf(i), i]));
+    return Promise.all(items.map((item) => this.resultOf(item.facts, res.statusCode, referenced.get(item.facts.sopInstanceUid), failed.get(item.facts.sopInstanceUid), signal)));
+  }
+
+  /** One instance's result from the archive's answer: listed stored, listed failed, or neither. */
+  private async resultOf(facts: InstanceFacts, status: number, referenced: JsonItem | undefined, failed: JsonItem | undefined, signal: AbortSignal): Promise<StoreResult> {
     if (referenced) {
       const code = codeOf(referenced, '00081196');
       return code === undefined ? { stored: true } : { stored: true, warning: { code, comment: `The archive stored the instance with warning 0x${hex4(code)}` } };
     }
-    const failed = items(answer, '00081198').find((i) => sopOf(i) === facts.sopInstanceUid);
-    const status = res.statusCode;
     this.log.warn({ upstream: this.upstream.name, status, sop: facts.sopInstanceUid, listed: failed !== undefined }, 'archive did not confirm a stored instance');
     if (failed) {
       const code = codeOf(failed, '00081197') ?? FailureReason.PROCESSING_FAILURE;

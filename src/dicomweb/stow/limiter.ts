@@ -2,7 +2,7 @@
  * Bounded concurrency for one STOW-RS request. Limiter: at most `limit`
  * instances are held (spooled) at once; `admit` waits for a free slot, which is
  * what keeps the reader from spooling more parts than are being worked on.
- * Semaphore: at most `limit` stores run against the archive at once.
+ * Semaphore: at most `limit` holders at once.
  */
 export class Limiter {
   private running = 0;
@@ -12,6 +12,11 @@ export class Limiter {
   private readonly tasks = new Set<Promise<void>>();
 
   constructor(private readonly limit: number) {}
+
+  /** True while every slot is taken (a further admit() waits). */
+  get saturated(): boolean {
+    return this.running >= this.limit;
+  }
 
   /** Resolves once `task` has started (not finished). */
   async admit(task: () => Promise<void>): Promise<void> {

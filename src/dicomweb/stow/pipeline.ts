@@ -1,18 +1,20 @@
 /**
  * One STOW-RS request's instances, each through the same stages: index the
  * Part 10 file, validate it, apply the policy, ask the archive (study, patient,
- * duplicate), then store it (or, in a dry run, stop there). Every stage can
- * reject the instance with a reason; none can fail the whole request. Spools
- * are always released.
+ * duplicate), then store it, several instances per archive request
+ * (batcher.ts), or, in a dry run, stop there. Every stage can reject the
+ * instance with a reason; none can fail the whole request. Spools are always
+ * released.
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { MetadataCache } from '../../cache/metadata-cache.js';
 import { isAbortError } from '../../upstream/errors.js';
 import type { ArchiveLookups } from './archive-checks.js';
-import type { UpstreamStore } from './forward.js';
+import type { StoreResult, UpstreamStore } from './forward.js';
+import { StoreBatcher } from './batcher.js';
 import { indexSpool, spoolHead } from './index-instance.js';
-import { Limiter, Semaphore } from './limiter.js';
+import { Limiter } from './limiter.js';
 import { partMediaType } from './media-type.js';
 import { InstanceFailure, type InstanceOutcome, type InstanceRef, type ReasonDetail } from './outcome.js';
 import { instancePatient, type PatientIdentity } from './patient.js';
@@ -47,18 +49,35 @@ interface Checked {
   warning?: ReasonDetail;
 }
 
+interface Ready {
+  part: SpooledPart;
+  checked: Checked;
+}
+
+/** Instances held at once by one request: two batches' worth (one in flight while the next fills), at least as before batching. */
+export function instancesHeld(config: GatewayConfig['stow']): number {
+  return Math.max(config.upstreamConcurrency, config.upstreamBatchInstances) * 2 + 2;
+}
+
 export class StoreRun {
   private readonly outcomes = new Map<number, InstanceOutcome>();
   private readonly limiter: Limiter;
-  private readonly storeSlots: Semaphore;
+  private readonly batcher: StoreBatcher<Ready, InstanceOutcome>;
+  /** Instances between admission and the end of their local checks. */
+  private checking = 0;
+  private intakeEnded = false;
   private readonly bySopInstance = new Map<string, Promise<InstanceOutcome>>();
   private readonly dir: string;
   private readonly inflateLimits: SpoolLimits;
 
   constructor(private readonly deps: RunDeps, private readonly options: RunOptions) {
-    // Instances validated ahead of the archive wait for a store slot; their duplicate checks then share queries.
-    this.limiter = new Limiter(deps.config.upstreamConcurrency * 2 + 2);
-    this.storeSlots = new Semaphore(deps.config.upstreamConcurrency);
+    this.limiter = new Limiter(instancesHeld(deps.config));
+    // Instances validated while batches are in flight wait; their duplicate checks then share queries too.
+    this.batcher = new StoreBatcher((batch) => this.storeBatch(batch), {
+      slots: deps.config.upstreamConcurrency,
+      maxInstances: deps.config.upstreamBatchInstances,
+      maxBytes: deps.config.upstreamBatchBytes,
+    }, () => this.checking === 0 && (this.intakeEnded || this.limiter.saturated));
     this.dir = spoolDirectory(deps.config.spoolDir);
     this.inflateLimits = {
       memoryBytes: deps.config.memoryPartBytes,
@@ -81,6 +100,8 @@ export class StoreRun {
 
   /** Every outcome so far, in part order, once all admitted parts are done. */
   async settle(): Promise<InstanceOutcome[]> {
+    this.intakeEnded = true; // called once the body is read (or failed): what is queued need not wait for more
+    this.batcher.pump();
     await this.limiter.drain();
     return [...this.outcomes.entries()].sort((a, b) => a[0] - b[0]).map(([, o]) => o);
   }
@@ -92,7 +113,8 @@ export class StoreRun {
   private async process(part: SpooledPart): Promise<InstanceOutcome> {
     let ref: InstanceRef = { part: part.index };
     try {
-      const checked = await this.check(part);
+      this.checking++;
+      const checked = await this.check(part).finally(() => this.checking--);
       ref = checked.ref;
       return await this.storeOnce(part, checked);
     } catch (err) {
@@ -101,6 +123,7 @@ export class StoreRun {
       this.deps.log.error({ err, part: part.index }, 'STOW-RS instance processing failed');
       return { kind: 'failed', ref, failure: { code: FailureReason.PROCESSING_FAILURE, comment: 'The gateway failed to process this instance; the incident was logged' } };
     } finally {
+      this.batcher.pump(); // a failed check may have been what a partial batch waited for
       await part.spool.release();
     }
   }
@@ -138,6 +161,7 @@ export class StoreRun {
   private async storeOnce(part: SpooledPart, checked: Checked): Promise<InstanceOutcome> {
     const uid = checked.facts.sopInstanceUid;
     const earlier = this.bySopInstance.get(uid);
+    if (earlier) this.batcher.pump(); // the earlier one may be queued, waiting for this check to end
     if (earlier && (await earlier).kind === 'stored') {
       return { kind: 'stored', ref: checked.ref, warning: { code: WarningReason.ALREADY_STORED, comment: 'The same instance was sent earlier in this request; it was stored once' } };
     }
@@ -149,20 +173,41 @@ export class StoreRun {
     return pending;
   }
 
-  private async store(part: SpooledPart, checked: Checked): Promise<InstanceOutcome> {
-    const release = await this.storeSlots.acquire();
+  private store(part: SpooledPart, checked: Checked): Promise<InstanceOutcome> {
+    return this.batcher.submit({ part, checked }, part.spool.size);
+  }
+
+  /** One batch: duplicate checks (one archive query for all), then one store request for those still to store. */
+  private async storeBatch(batch: Ready[]): Promise<InstanceOutcome[]> {
+    const outcomes = await Promise.all(batch.map((ready) => this.beforeStore(ready.checked)));
+    const toSend = batch.filter((_, i) => outcomes[i] === undefined);
+    if (toSend.length > 0) {
+      const items = toSend.map(({ part, checked }) => ({ spool: part.spool, facts: checked.facts }));
+      const results = await this.deps.store.storeBatch(items, this.options.signal);
+      toSend.forEach((ready, k) => (outcomes[batch.indexOf(ready)] = this.afterStore(ready.checked, results[k]!)));
+    }
+    return outcomes as InstanceOutcome[];
+  }
+
+  /** The outcome of an instance that is not to be sent (already in the archive, UID taken, dry run), else undefined. */
+  private async beforeStore(checked: Checked): Promise<InstanceOutcome | undefined> {
+    const { ref, facts } = checked;
     try {
-      const { facts, ref } = checked;
       const duplicate = this.deps.config.detectDuplicates ? await this.deps.lookups.checkDuplicate(facts) : undefined;
       if (duplicate) return { kind: 'stored', ref, warning: duplicate };
-      if (this.options.dryRun) return { kind: 'stored', ref, ...(checked.warning && { warning: checked.warning }) };
-      const archiveWarning = await this.deps.store.store(part.spool, facts, this.options.signal);
-      // PS3.18 §10.5: a viewer must see the new instance at once, not after the cache TTL.
-      this.deps.metadataCache.invalidateStudy(facts.studyUid);
-      const warning = archiveWarning ?? checked.warning;
-      return { kind: 'stored', ref, ...(warning && { warning }) };
-    } finally {
-      release();
+    } catch (err) {
+      if (err instanceof InstanceFailure) return { kind: 'failed', ref, failure: err.detail };
+      throw err;
     }
+    if (this.options.dryRun) return { kind: 'stored', ref, ...(checked.warning && { warning: checked.warning }) };
+    return undefined;
+  }
+
+  private afterStore(checked: Checked, result: StoreResult): InstanceOutcome {
+    if (!result.stored) return { kind: 'failed', ref: checked.ref, failure: result.failure.detail };
+    // PS3.18 §10.5: a viewer must see the new instance at once, not after the cache TTL.
+    this.deps.metadataCache.invalidateStudy(checked.facts.studyUid);
+    const warning = result.warning ?? checked.warning;
+    return { kind: 'stored', ref: checked.ref, ...(warning && { warning }) };
   }
 }

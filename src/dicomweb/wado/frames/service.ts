@@ -14,6 +14,9 @@
  *   always relayed;
  * - an instance the edge cache holds or is downloading (src/edge) enters the
  *   store from there: no archive request, and frames while the archive is down;
+ * - frames asked for several instances of one series start a read-ahead of the
+ *   whole series into the edge cache (read-ahead.ts): the rest of the stack
+ *   then comes from there;
  * - uncompressed frames of a compressed stored instance (the default transfer
  *   syntax, PS3.18 §8.7.3.5.2) are decoded by the gateway (decoded.ts) where its
  *   codecs can, else by the upstream.
@@ -35,6 +38,7 @@ import { framesFromUpstream, type UpstreamFramesRequest } from './upstream.js';
 import { framesDecoded } from './decoded.js';
 import type { DecodedCopies } from './decoded-copies.js';
 import { canDecodeFrames, FrameDecodeError } from '../../../dicom/codecs/frame-decoder.js';
+import type { SeriesReadAhead } from './read-ahead.js';
 
 export interface FrameRequest {
   uids: InstanceUids;
@@ -60,6 +64,8 @@ export class FrameService {
     private readonly log: Logger,
     /** Whole-instance decoded copies for repeated uncompressed requests (absent: decode per request). */
     private readonly decodedCopies?: DecodedCopies,
+    /** Reads a series into the edge cache once a viewer loads its stack (absent: frames are asked one by one). */
+    private readonly readAhead?: SeriesReadAhead,
   ) {}
 
   async retrieve(req: FrameRequest): Promise<StreamAnswer> {
@@ -73,6 +79,7 @@ export class FrameService {
     }
     if (this.relayed.has(key)) return this.relayAlways(req);
     if (await this.store.heldLocally(req.uids)) return this.fromStore(req);
+    this.readAhead?.note(req.uids);
     const firstSight = !this.seen.has(key);
     this.seen.set(key, true);
     const choice = firstSight && req.frames.length === 1 && req.frames[0] === 1 ? passThroughChoice(req.choices) : undefined;
