@@ -54,9 +54,9 @@ interface Ready {
   checked: Checked;
 }
 
-/** Instances held at once by one request: two batches' worth (one in flight while the next fills), at least as before batching. */
+/** Instances held at once by one request: room for two batches (one in flight while the next fills). */
 export function instancesHeld(config: GatewayConfig['stow']): number {
-  return Math.max(config.upstreamConcurrency, config.upstreamBatchInstances) * 2 + 2;
+  return Math.max(config.upstreamConcurrency * 2 + 2, config.upstreamBatchInstances * 2);
 }
 
 export class StoreRun {
