@@ -12,7 +12,7 @@ import { NotFoundError } from './http/errors.js';
 import { requestContext } from './http/request-context.js';
 import { opsRouter } from './ops/routes.js';
 import { GatewayMetrics } from './ops/metrics.js';
-import { createRequestScopeStorage } from './http/request-scope.js';
+import { createRequestScopeStorage, recordCaller } from './http/request-scope.js';
 import { createDicomwebRouter, type RouteModule } from './dicomweb/routes.js';
 import { qidoRoutes } from './dicomweb/qido/routes.js';
 import { renderedRoutes } from './dicomweb/wado/rendered/routes.js';
@@ -99,6 +99,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   app.use(requestContext(logger, services.metrics, services.scope));
   app.use(errorMiddleware(logger));
   for (const stage of security.middleware) app.use(stage); // headers/CORS, audit, edge limits, authn/authz
+  app.use(recordCaller(services.scope)); // the principal, for the identity module's per-caller bound
   app.use(security.adminRouter.routes());
   app.use(ops.routes());
   app.use(fhirRoutes(services)); // /fhir/ImagingStudy and /viewer/studies/{study} (src/fhir/routes.ts), before /viewer/*

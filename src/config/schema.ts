@@ -193,6 +193,8 @@ export const identitySchema = z.strictObject({
   matchThreshold: z.number().min(0).max(1),
   /** Most candidates listed on one reconciliation item. */
   maxCandidates: z.number().int().min(1).max(50),
+  /** NO_LINK reconciliation items one caller may open per hour (0 = no bound); beyond it the search answers without opening one. */
+  maxNoLinkItemsPerCallerPerHour: z.number().int().min(0),
 });
 
 export const prefetchSchema = z.strictObject({

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 
 export interface RequestScope {
   requestId: string;
+  /** Who the request is from ("kind:id"), once authentication named a principal (recordCaller). */
+  caller?: string;
   /** W3C traceparent to send upstream: the client's trace with a new span id, or a new trace. */
   readonly traceparent: string;
 }
@@ -25,6 +27,16 @@ export function requestScope(requestId: string, incomingTraceparent: string | un
 }
 
 export type RequestScopeStorage = AsyncLocalStorage<RequestScope>;
+
+/** Middleware after authentication: puts the principal into the request's scope, for modules that do not see the Koa context. */
+export function recordCaller(scope: RequestScopeStorage) {
+  return async function recordCallerInScope(ctx: { state: { principal?: { kind: string; id: string } } }, next: () => Promise<void>): Promise<void> {
+    const store = scope.getStore();
+    const principal = ctx.state.principal;
+    if (store && principal) store.caller = `${principal.kind}:${principal.id}`;
+    await next();
+  };
+}
 
 export function createRequestScopeStorage(): RequestScopeStorage {
   return new AsyncLocalStorage<RequestScope>();

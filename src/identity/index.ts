@@ -5,6 +5,7 @@
  * /api/identity and /api/reconciliation routes, its metrics and its /status
  * summary (services.statusSources.identity).
  */
+import { NoLinkQuota } from './no-link-quota.js';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { GatewayServices } from '../services.js';
@@ -42,6 +43,8 @@ export function createIdentityModule(services: GatewayServices): IdentityModule 
     config: config.identity,
     observer,
     logger: services.logger,
+    quota: new NoLinkQuota(config.identity.maxNoLinkItemsPerCallerPerHour),
+    caller: () => services.scope.getStore()?.caller,
   });
   const rules = { ehrIssuers };
   const maxBodyBytes = config.security.limits.maxBodyBytes;

@@ -13,6 +13,7 @@ import type { IdentityObserver } from './metrics.js';
 import type { ReconciliationRepository } from './reconciliation-repository.js';
 import type { IdentityResolution, IdentityResolver, PatientIdentity, ResolveOptions, ScreenedStudies, StudyRow } from './resolver.js';
 import { screenStudies } from './screening.js';
+import type { NoLinkQuota } from './no-link-quota.js';
 import { pacsIdentityOf } from './study-rows.js';
 import type { Candidate, Demographics, ReconciliationItem } from './types.js';
 
@@ -23,6 +24,10 @@ export interface ResolverDeps {
   config: GatewayConfig['identity'];
   observer: IdentityObserver;
   logger: Logger;
+  /** NO_LINK items a caller may open per hour (no-link-quota.ts). */
+  quota: NoLinkQuota;
+  /** The caller of the current request ("kind:id"), undefined outside requests. */
+  caller: () => string | undefined;
 }
 
 export class LinkedIdentityResolver implements IdentityResolver {
@@ -41,6 +46,7 @@ export class LinkedIdentityResolver implements IdentityResolver {
     }
     this.deps.observer.resolved('no_link');
     const item = await this.noLinkItem(identity, options.demographics);
+    if (!item) return { asked: identity, ehr: true, pacs: [], notRecorded: `this caller asked for more unlinked EHR identities than identity.maxNoLinkItemsPerCallerPerHour (${this.deps.config.maxNoLinkItemsPerCallerPerHour}) in the last hour` };
     return { asked: identity, ehr: true, pacs: [], reconciliationId: item.id, reconciliationStatus: item.status };
   }
 
@@ -64,9 +70,10 @@ export class LinkedIdentityResolver implements IdentityResolver {
   /**
    * The NO_LINK item to name: the open one (searching again if it has no
    * candidates yet); else a new one, unless the last decided item already
-   * covered every candidate found now (a decision is not asked twice).
+   * covered every candidate found now (a decision is not asked twice), or the
+   * caller has opened its hourly bound of new items (undefined then).
    */
-  private async noLinkItem(identity: Required<PatientIdentity>, demographics: Demographics | undefined): Promise<ReconciliationItem> {
+  private async noLinkItem(identity: Required<PatientIdentity>, demographics: Demographics | undefined): Promise<ReconciliationItem | undefined> {
     const { items } = this.deps;
     const latest = await items.latestNoLink(identity.id, identity.issuer);
     const rejected = new Set((await items.rejectedNoLink(identity.id, identity.issuer)).flatMap((i) => i.candidates.map(candidateKey)));
@@ -78,6 +85,10 @@ export class LinkedIdentityResolver implements IdentityResolver {
     const found = await this.candidates(identity, demographics, rejected);
     const seen = new Set(latest?.candidates.map(candidateKey) ?? []);
     if (latest && latest.status !== 'linked' && found.every((c) => seen.has(candidateKey(c)))) return latest;
+    if (!this.deps.quota.take(this.deps.caller())) {
+      this.deps.observer.itemRefused('NO_LINK');
+      return undefined;
+    }
     const opened = await items.open({ reason: 'NO_LINK', ehr: { id: identity.id, issuer: identity.issuer }, ...(demographics && { ehrDemographics: demographics }), candidates: found });
     if (opened.created) this.deps.observer.itemOpened('NO_LINK');
     return opened.item;

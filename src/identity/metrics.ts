@@ -17,6 +17,8 @@ import { RECONCILIATION_REASONS, RECONCILIATION_STATUSES, type ReconciliationAct
 export interface IdentityObserver {
   resolved(outcome: 'linked' | 'no_link'): void;
   itemOpened(reason: ReconciliationReason): void;
+  /** An item was not opened: the caller reached its hourly bound. */
+  itemRefused(reason: ReconciliationReason): void;
   held(studies: number, excluded: number): void;
   action(action: ReconciliationActionName): void;
   /** Links or items changed: the /status summary is refreshed. */
@@ -35,6 +37,7 @@ export class IdentityMetrics implements IdentityObserver {
   private readonly excludedTotal;
   private readonly resolutions;
   private readonly opened;
+  private readonly refused;
   private readonly actions;
   private summary: IdentityStatus = { links: 0, reconciliation: {}, studiesHeldSinceStart: 0, studiesExcludedSinceStart: 0 };
 
@@ -47,6 +50,7 @@ export class IdentityMetrics implements IdentityObserver {
     this.excludedTotal = new Counter({ name: 'gateway_identity_studies_excluded_total', help: 'Studies left out of answers because a person rejected them for the EHR identity', registers });
     this.resolutions = new Counter({ name: 'gateway_identity_resolutions_total', help: 'EHR identities resolved, by outcome', labelNames: ['outcome'] as const, registers });
     this.opened = new Counter({ name: 'gateway_identity_reconciliation_opened_total', help: 'Reconciliation items opened, by reason', labelNames: ['reason'] as const, registers });
+    this.refused = new Counter({ name: 'gateway_identity_reconciliation_refused_total', help: 'Reconciliation items not opened because the caller reached identity.maxNoLinkItemsPerCallerPerHour, by reason', labelNames: ['reason'] as const, registers });
     this.actions = new Counter({ name: 'gateway_identity_reconciliation_actions_total', help: 'Reconciliation decisions, by action', labelNames: ['action'] as const, registers });
     this.changed();
   }
@@ -63,6 +67,10 @@ export class IdentityMetrics implements IdentityObserver {
   itemOpened(reason: ReconciliationReason): void {
     this.opened.inc({ reason });
     this.changed();
+  }
+
+  itemRefused(reason: ReconciliationReason): void {
+    this.refused.inc({ reason });
   }
 
   held(studies: number, excluded: number): void {

@@ -49,7 +49,8 @@ function distinctRows(rows: readonly StudyRow[], keyTag: string): StudyRow[] {
 function noLinkAnswer(resolution: IdentityResolution): CachedAnswer {
   const item = resolution.reconciliationId;
   const text = `The EHR identity (IssuerOfPatientID ${resolution.asked.issuer}) has no link to an archive patient; `
-    + (item ? `reconciliation item ${item} (${resolution.reconciliationStatus ?? 'open'}) at /api/reconciliation/${item}` : 'no reconciliation item could be opened');
+    + (item ? `reconciliation item ${item} (${resolution.reconciliationStatus ?? 'open'}) at /api/reconciliation/${item}`
+      : resolution.notRecorded ? `it was not added to the reconciliation list: ${resolution.notRecorded}` : 'no reconciliation item could be opened');
   return makeAnswer(204, Buffer.alloc(0), { warning: warning(text) });
 }
 

@@ -30,6 +30,8 @@ export interface IdentityResolution {
   reconciliationId?: string;
   /** Status of that item: 'open' normally; a decided item is named when nothing new was found since. */
   reconciliationStatus?: 'open' | 'linked' | 'rejected' | 'resolved';
+  /** Why no item was opened for an unlinked EHR identity (the caller's bound was reached), when so. */
+  notRecorded?: string;
 }
 
 /** What the caller knows of the patient besides the identifier (e.g. QIDO's PatientName/PatientBirthDate/PatientSex). */

@@ -207,3 +207,16 @@ test('metrics count links, items by status and reason, held studies; /status sum
   const resolved = audit.events.find((e) => e.detail?.action === 'reconciliation.resolve');
   t.like(resolved, { action: 'C', detail: { item: item.id }, studies: [STUDY_DOE] });
 });
+
+test('a caller that searches many unlinked EHR ids opens at most identity.maxNoLinkItemsPerCallerPerHour items; the search still answers', async (t) => {
+  const gw = await startGateway(fixture().orthanc.dicomWebUrl, { identity: { ehrIssuers: ['EHR-A'], maxNoLinkItemsPerCallerPerHour: 2 } });
+  t.teardown(() => gw.close());
+  const search = (id: string) => call(`${gw.url}/studies?PatientID=${id}&IssuerOfPatientID=EHR-A`);
+  for (const id of ['E-901', 'E-902']) t.regex(warningOf((await search(id)).headers), /reconciliation item [0-9a-f-]+ \(open\)/);
+  const third = await search('E-903');
+  t.is(third.status, 204);
+  t.regex(warningOf(third.headers), /not added to the reconciliation list: this caller asked for more unlinked EHR identities than identity\.maxNoLinkItemsPerCallerPerHour \(2\)/);
+  t.is((await openItems(gw)).filter((i) => i.reason === 'NO_LINK').length, 2);
+  const metrics = await call(`${gw.origin}/metrics`);
+  t.regex(metrics.text, /gateway_identity_reconciliation_refused_total\{reason="NO_LINK"\} 1/);
+});

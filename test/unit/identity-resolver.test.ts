@@ -3,6 +3,7 @@
  * database (temp dir) and a stub archive: resolution, NO_LINK items and their
  * reuse, mismatch holds, and how decisions change the next screening.
  */
+import { NoLinkQuota } from '../../src/identity/no-link-quota.js';
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -28,9 +29,9 @@ function studyRow(uid: string, patientId: string, name: string, birthDate: strin
   };
 }
 
-const silentObserver: IdentityObserver = { resolved: () => {}, itemOpened: () => {}, held: () => {}, action: () => {}, changed: () => {} };
+const silentObserver: IdentityObserver = { resolved: () => {}, itemOpened: () => {}, itemRefused: () => {}, held: () => {}, action: () => {}, changed: () => {} };
 
-function setup(archive: StudyRow[]) {
+function setup(archive: StudyRow[], quota = { perHour: 0, caller: undefined as string | undefined }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dwgw-identity-unit-'));
   const state = new StateDatabase(dir, pino({ level: 'silent' }));
   state.migrate('identity', IDENTITY_MIGRATIONS);
@@ -45,8 +46,11 @@ function setup(archive: StudyRow[]) {
       return archive.filter((r) => r[tag]?.Value?.[0] === value);
     },
   };
-  const config = { ehrIssuers: ['EHR-A'], matchThreshold: 0.75, maxCandidates: 5 };
-  const resolver = new LinkedIdentityResolver({ links, items, search: { upstream, ehrIssuers: config.ehrIssuers, maxCandidates: 5 }, config, observer: silentObserver, logger: pino({ level: 'silent' }) });
+  const config = { ehrIssuers: ['EHR-A'], matchThreshold: 0.75, maxCandidates: 5, maxNoLinkItemsPerCallerPerHour: quota.perHour };
+  const resolver = new LinkedIdentityResolver({
+    links, items, search: { upstream, ehrIssuers: config.ehrIssuers, maxCandidates: 5 }, config, observer: silentObserver, logger: pino({ level: 'silent' }),
+    quota: new NoLinkQuota(quota.perHour), caller: () => quota.caller,
+  });
   const actions = new ReconciliationActions({ links, items, observer: silentObserver, rules: config });
   return { resolver, links, items, actions, queries, close: () => { state.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
@@ -139,4 +143,33 @@ test('a study whose patient is not a linked identity is held; a link without dem
   const screened = await s.resolver.screenStudies(resolution, [OTHER, stranger]);
   t.is(screened.kept.length, 1, 'no EHR demographics: nothing contradicts the link');
   t.is(screened.held, 1);
+});
+
+test('a caller opens at most identity.maxNoLinkItemsPerCallerPerHour NO_LINK items; another caller and known items are not affected', async (t) => {
+  const quota = { perHour: 2, caller: 'api-key:ward' as string | undefined };
+  const s = setup([], quota);
+  t.teardown(s.close);
+  const asked = async (id: string) => s.resolver.resolve({ id, issuer: 'EHR-A' });
+  t.truthy((await asked('E1')).reconciliationId);
+  t.truthy((await asked('E2')).reconciliationId);
+  const third = await asked('E3');
+  t.is(third.reconciliationId, undefined);
+  t.deepEqual(third.pacs, []);
+  t.regex(third.notRecorded ?? '', /maxNoLinkItemsPerCallerPerHour \(2\)/);
+  t.truthy((await asked('E1')).reconciliationId, 'the open item of an identity asked before is still named');
+  quota.caller = 'api-key:other';
+  t.truthy((await asked('E3')).reconciliationId, 'another caller has its own bound');
+  quota.caller = undefined;
+  t.truthy((await asked('E4')).reconciliationId, 'no caller (a background job): not bounded');
+  t.is((await s.items.list({ limit: 100, offset: 0 })).total, 4);
+});
+
+test('NoLinkQuota forgets what was opened more than an hour ago', (t) => {
+  let now = 0;
+  const quota = new NoLinkQuota(1, () => now);
+  t.true(quota.take('a'));
+  t.false(quota.take('a'));
+  now += 60 * 60 * 1000 + 1;
+  t.true(quota.take('a'));
+  t.true(new NoLinkQuota(0).take('a'), '0: no bound');
 });
