@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { request } from 'undici';
+import { Pool, request } from 'undici';
 import { orthancAvailable, startOrthanc, type OrthancInstance } from '../scripts/orthanc/harness.js';
 import { generateStudy } from '../scripts/fixtures/generate.js';
 import type { Cleanup } from './lib/cleanup.js';
@@ -73,7 +73,8 @@ async function directRound(env: Env, data: Data): Promise<RoundResult> {
   let bytes = 0;
   for (const uid of data.studyUids) bytes += await readToEnd(`${env.orthanc.dicomWebUrl}/studies/${uid}`);
   const ms = performance.now() - started;
-  return { ms, instances: data.instances, bytes, cpu: cpuBetween(before, probe.snapshot()) };
+  const cpu = cpuBetween(before, probe.snapshot());
+  return { ms, instances: data.instances, bytes, cpu, detail: await readFrames(env.orthanc.baseUrl, '/dicom-web', data) };
 }
 
 async function directInstancesRound(env: Env, data: Data): Promise<RoundResult> {
@@ -91,6 +92,39 @@ async function directInstancesRound(env: Env, data: Data): Promise<RoundResult> 
   };
   await Promise.all(Array.from({ length: DIRECT_INSTANCE_CONCURRENCY }, worker));
   return { ms: performance.now() - started, instances: data.instances, bytes, cpu: cpuBetween(before, probe.snapshot()) };
+}
+
+const FRAMES_ACCEPT = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
+const FRAME_CONCURRENCY = 8;
+
+/**
+ * What a reader does next: frame 1 of every instance, 8 at a time (a viewer
+ * loading the stacks). Through the gateway these come from the edge cache the
+ * prefetch filled; direct, from Orthanc. Returns "N frames/s" and the gateway's
+ * X-Gateway-Cache outcomes.
+ */
+async function readFrames(origin: string, basePath: string, data: Data): Promise<string> {
+  const pool = new Pool(origin, { connections: FRAME_CONCURRENCY, keepAliveTimeout: 60_000, keepAliveTimeoutThreshold: 0 });
+  const outcomes: Record<string, number> = {};
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < data.refs.length; i = next++) {
+      const r = data.refs[i]!;
+      const res = await pool.request({ method: 'GET', path: `${basePath}/studies/${r.study}/series/${r.series}/instances/${r.instance}/frames/1`, headers: { accept: FRAMES_ACCEPT } });
+      for await (const chunk of res.body) void chunk; // read to the end: the socket stays reusable
+      if (res.statusCode !== 200) throw new Error(`frames of ${r.instance} answered ${res.statusCode}`);
+      const outcome = String(res.headers['x-gateway-cache'] ?? 'none');
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: FRAME_CONCURRENCY }, worker));
+  } finally {
+    await pool.close();
+  }
+  const perSecond = data.refs.length / ((performance.now() - started) / 1000);
+  return `then frame 1 of each instance: ${num(perSecond)} frames/s (${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(', ')})`;
 }
 
 interface EndEvent { status: string; message: string; counts: { instancesDone: number; bytes: number }; startedAt?: string; finishedAt?: string }
@@ -141,7 +175,8 @@ async function prefetchRound(env: Env, data: Data, instanceConcurrency: number):
     if (end.status !== 'done' || end.counts.instancesDone !== data.instances) throw new Error(`prefetch ended ${end.status}: ${end.message}`);
     const jobMs = end.startedAt && end.finishedAt ? Date.parse(end.finishedAt) - Date.parse(end.startedAt) : NaN;
     const requests = await archiveRequests(gateway.origin);
-    return { ms, instances: end.counts.instancesDone, bytes: end.counts.bytes, cpu, detail: `job running ${(jobMs / 1000).toFixed(2)} s; ${requests}; "${end.message}"` };
+    const frames = await readFrames(gateway.origin, gateway.basePath, data);
+    return { ms, instances: end.counts.instancesDone, bytes: end.counts.bytes, cpu, detail: `job running ${(jobMs / 1000).toFixed(2)} s; ${requests}; "${end.message}"; ${frames}` };
   } finally {
     await gateway.stop();
     rmSync(stateDir, { recursive: true, force: true });

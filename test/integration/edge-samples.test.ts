@@ -2,7 +2,8 @@
  * Real sample files (compressed, big endian, deflated) through the edge cache
  * with Orthanc stopped: instance retrieve as stored is byte-identical to what
  * Orthanc served, and frames equal pydicom's (PS3.18 §10.4.1.1.6; big endian
- * and deflated frames converted to little endian, compressed ones as stored).
+ * and deflated frames converted to little endian, compressed ones as stored),
+ * read from the edge files themselves except the deflated one.
  */
 import anyTest, { type TestFn } from 'ava';
 import { readFileSync } from 'node:fs';
@@ -65,6 +66,7 @@ if (!dir) {
     const decoded = await getFrames(`${gw.url}${instancePath(expected[0]!.uids)}/frames/1`, 'multipart/related; type="application/octet-stream"');
     t.is(decoded.status, 200, `JPEG Lossless decoded by the gateway offline: ${decoded.text}`);
     t.is(decoded.parts[0]!.body.length, 400 * 512 * 2);
+    t.like(gw.gateway.statusSources.instanceStore?.() as object, { downloads: 0, localCopies: 1 }, 'frames are read from the edge files; only the deflated instance is copied (to inflate it)');
     const edgeFile = (await gw.gateway.edge.getInstance(expected[2]!.uids))!.path;
     t.deepEqual(readFileSync(edgeFile), asServed.get(expected[2]!.file), 'the edge keeps the deflated file deflated (the frame store inflates its own copy)');
   });

@@ -163,6 +163,18 @@ async function isDeflated(file: string): Promise<boolean> {
 export async function describeInstance(file: string): Promise<InstanceSummary> {
   const deflated = await isDeflated(file);
   if (deflated) await inflateInPlace(file);
+  return indexFile(file, deflated);
+}
+
+/**
+ * Indexes a file that is not deflated, without changing it (another store's
+ * file, such as the edge cache's). Throws Part10Error on an unreadable file.
+ */
+export function describeUnchanged(file: string): Promise<InstanceSummary> {
+  return indexFile(file, false);
+}
+
+async function indexFile(file: string, deflated: boolean): Promise<InstanceSummary> {
   const handle = await open(file, 'r');
   try {
     const index = await indexPart10(fileSource(handle, (await handle.stat()).size), { assumeInflated: deflated });

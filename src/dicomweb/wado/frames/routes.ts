@@ -16,6 +16,7 @@ import { describeInstance, type InstanceSummary } from './frame-index.js';
 import { FrameService } from './service.js';
 import { DecodedCopies } from './decoded-copies.js';
 import { SeriesReadAhead } from './read-ahead.js';
+import { EdgeFrameSource } from './edge-frames.js';
 
 const INSTANCE = '/studies/:study/series/:series/instances/:instance';
 
@@ -70,7 +71,7 @@ function createReadAhead(services: GatewayServices): SeriesReadAhead | undefined
 
 export function frameRoutes(services: GatewayServices, store = createInstanceStore(services)): RouteModule {
   const copies = services.config.wado.decodedCacheMaxBytes > 0 ? createDecodedCopies(services) : undefined;
-  const frames = createFrameHandlers(new FrameService(services.upstream, store, services.logger, copies, createReadAhead(services)), services.config);
+  const frames = createFrameHandlers(new FrameService(services.upstream, store, services.logger, copies, createReadAhead(services), services.edge.enabled ? new EdgeFrameSource(services.edge) : undefined), services.config);
   const bulk = createBulkdataHandlers(new BulkdataService(services.upstream, store));
   return (router) => {
     router.get(`${INSTANCE}/frames/:frames`, frames.handleRetrieveInstanceFrames);

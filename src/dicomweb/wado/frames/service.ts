@@ -12,8 +12,9 @@
  *   big endian, deflated, non-image instances) bring the instance into the store;
  * - instances too large for the store, or whose file cannot be indexed, are
  *   always relayed;
- * - an instance the edge cache holds or is downloading (src/edge) enters the
- *   store from there: no archive request, and frames while the archive is down;
+ * - an instance the edge cache holds (src/edge) is served from the edge's own
+ *   file (edge-frames.ts); one it is downloading enters the store from there:
+ *   no archive request, and frames while the archive is down;
  * - frames asked for several instances of one series start a read-ahead of the
  *   whole series into the edge cache (read-ahead.ts): the rest of the stack
  *   then comes from there;
@@ -39,6 +40,7 @@ import { framesDecoded } from './decoded.js';
 import type { DecodedCopies } from './decoded-copies.js';
 import { canDecodeFrames, FrameDecodeError } from '../../../dicom/codecs/frame-decoder.js';
 import type { SeriesReadAhead } from './read-ahead.js';
+import type { EdgeFrameSource } from './edge-frames.js';
 
 export interface FrameRequest {
   uids: InstanceUids;
@@ -66,6 +68,8 @@ export class FrameService {
     private readonly decodedCopies?: DecodedCopies,
     /** Reads a series into the edge cache once a viewer loads its stack (absent: frames are asked one by one). */
     private readonly readAhead?: SeriesReadAhead,
+    /** Frames straight from edge cache files (absent: edge instances are copied into the store first). */
+    private readonly edgeFrames?: EdgeFrameSource,
   ) {}
 
   async retrieve(req: FrameRequest): Promise<StreamAnswer> {
@@ -78,7 +82,7 @@ export class FrameService {
       });
     }
     if (this.relayed.has(key)) return this.relayAlways(req);
-    if (await this.store.heldLocally(req.uids)) return this.fromStore(req);
+    if (await this.store.heldLocally(req.uids)) return this.fromLocal(req);
     this.readAhead?.note(req.uids);
     const firstSight = !this.seen.has(key);
     this.seen.set(key, true);
@@ -115,6 +119,19 @@ export class FrameService {
       this.log.info({ instance: uids.instance, reason }, 'instance frames will be relayed from the upstream');
     }
     return reason;
+  }
+
+  /** An instance the edge cache holds: from its file; while it is being downloaded, through the store (which waits for it). */
+  private async fromLocal(req: FrameRequest): Promise<StreamAnswer> {
+    const entry = await this.edgeFrames?.entry(req.uids).catch((err: unknown) => {
+      if (!(err instanceof Part10Error)) throw err;
+      return undefined; // not indexable here: the store path decides (and remembers it)
+    });
+    if (!entry) return this.fromStore(req);
+    return this.fromEntry(entry, req, 'EDGE').catch((err: unknown) => {
+      if (err instanceof CachedFileGoneError) return this.fromStore(req); // evicted from the edge meanwhile
+      throw err;
+    });
   }
 
   private async fromStore(req: FrameRequest, retried = false): Promise<StreamAnswer> {
