@@ -1,8 +1,8 @@
 /**
- * Bounded concurrency for one STOW-RS request. Limiter: at most `limit`
- * instances are held (spooled) at once; `admit` waits for a free slot, which is
- * what keeps the reader from spooling more parts than are being worked on.
- * Semaphore: at most `limit` holders at once.
+ * Bounded concurrency for one STOW-RS request: at most `limit` instances are
+ * held (spooled) at once; `admit` waits for a free slot, which is what keeps
+ * the reader from spooling more parts than are being worked on. (How many
+ * archive requests run at once is the batcher's, batcher.ts.)
  */
 export class Limiter {
   private running = 0;
@@ -43,25 +43,5 @@ export class Limiter {
       if (this.tasks.size > 0) await Promise.all([...this.tasks]);
       else await new Promise((resolve) => setImmediate(resolve));
     }
-  }
-}
-
-/** At most `limit` holders at once; acquire() resolves with the release function. */
-export class Semaphore {
-  private held = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    while (this.held >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.held++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.held--;
-      this.waiting.shift()?.();
-    };
   }
 }

@@ -15,9 +15,9 @@
  * - an instance the edge cache holds (src/edge) is served from the edge's own
  *   file (edge-frames.ts); one it is downloading enters the store from there:
  *   no archive request, and frames while the archive is down;
- * - frames asked for several instances of one series start a read-ahead of the
- *   whole series into the edge cache (read-ahead.ts): the rest of the stack
- *   then comes from there;
+ * - with wado.readAheadAfterInstances set (off by default), frames asked for
+ *   several instances of one series start a read-ahead of the whole series
+ *   into the edge cache (read-ahead.ts): the rest of the stack comes from there;
  * - uncompressed frames of a compressed stored instance (the default transfer
  *   syntax, PS3.18 §8.7.3.5.2) are decoded by the gateway (decoded.ts) where its
  *   codecs can, else by the upstream.
