@@ -9,7 +9,6 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { UpstreamClient } from '../upstream/client.js';
 import { EdgeClosedError, EdgeSeriesPartMissingError } from './errors.js';
@@ -23,9 +22,6 @@ import type { EdgeInstanceRow, EdgeRepository } from './repository.js';
 import { EdgeSpace } from './space.js';
 import { sweepAtStart } from './startup.js';
 import type { EdgeCache, EdgeInstance, EdgeStats, EdgeStudySummary, InstanceUids, SeriesFetch, SeriesFetchOptions } from './types.js';
-
-/** Least-recently-used order is kept to the second. */
-const TOUCH_EVERY_MS = 1000;
 
 export interface EdgeCacheParts {
   repo: EdgeRepository;
@@ -47,8 +43,6 @@ export class EdgeCacheImpl implements EdgeCache {
   private readonly seriesRunning = new Set<Promise<unknown>>();
   private readonly closing = new AbortController();
   private readonly counters = { hits: 0, misses: 0, downloads: 0, instanceRequests: 0, seriesRequests: 0 };
-  /** Studies whose access was recorded in the last second: a stack of frames read from one study costs one index write a second, not one per image. */
-  private readonly touchedRecently = new LRUCache<string, true>({ max: 10_000, ttl: TOUCH_EVERY_MS });
 
   constructor(private readonly parts: EdgeCacheParts) {
     this.repo = parts.repo;
@@ -84,11 +78,9 @@ export class EdgeCacheImpl implements EdgeCache {
     return { study, series, instance, path: this.files.absolute(row.file), size, sha256, transferSyntax, sopClass };
   }
 
-  /** Records an access to the study for least-recently-used eviction, at most once a second. */
+  /** Records an access to the study for least-recently-used eviction (at most once a second, EdgeSpace.accessDue). */
   private async touch(study: string): Promise<void> {
-    if (this.touchedRecently.has(study)) return;
-    this.touchedRecently.set(study, true);
-    await this.repo.touch(study, this.space.stamp());
+    if (this.space.accessDue(study)) await this.repo.touch(study, this.space.stamp());
   }
 
   /** The row when present and intact (per edge.verify), without counting or touching. */

@@ -5,6 +5,7 @@
  * downloaded into, or being served). Admissions run one at a time, so two
  * downloads finishing together cannot both count on the same free bytes.
  */
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { EdgeFullError, EdgeInstanceTooLargeError } from './errors.js';
 import type { EdgeFiles } from './files.js';
@@ -16,6 +17,8 @@ export class EdgeSpace {
   /** Downloads and readers per study: such studies are never evicted. */
   private readonly busy = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Studies whose access was recorded in the last second: a stack of frames read from one study costs one index write a second, not one per image. */
+  private readonly accessedRecently = new LRUCache<string, true>({ max: 10_000, ttl: 1000 });
 
   constructor(
     readonly maxBytes: number,
@@ -26,6 +29,13 @@ export class EdgeSpace {
 
   async load(): Promise<void> {
     this.totals = await this.repo.totals();
+  }
+
+  /** True when an access to the study should be recorded now (least-recently-used order is kept to the second). */
+  accessDue(study: string): boolean {
+    if (this.accessedRecently.has(study)) return false;
+    this.accessedRecently.set(study, true);
+    return true;
   }
 
   /** A strictly increasing access stamp in milliseconds (two touches in one millisecond still order). */
