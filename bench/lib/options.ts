@@ -52,8 +52,8 @@ options:
   --gateway-main FILE  run this gateway entry point instead of building dist/src/main.js
                        (e.g. a patched copy, to measure a candidate fix)
   --from-source        run the gateway as node --import tsx src/main.ts (no build)
-  --gateway-env K=V    wado, stow: set GATEWAY_* variable K for the gateway (repeatable),
-                       e.g. GATEWAY_WADO_READ_AHEAD_AFTER_INSTANCES=2
+  --gateway-env K=V    wado, stow: set GATEWAY_* variable K (or NODE_OPTIONS) for the gateway
+                       (repeatable), e.g. GATEWAY_WADO_READ_AHEAD_AFTER_INSTANCES=2
   --series-instances N wado: 512x512 CT instances of the retrieved series (default 200, ~105 MB)
   --stream-mb N        wado: MB streamed through one slow reader (default 1024);
                        stow: MB of the single large upload (default 1024)
@@ -78,8 +78,8 @@ const integer = (name: string, raw: string | undefined, fallback: number, max: n
 function gatewayVariables(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
-    const match = /^(GATEWAY_[A-Z0-9_]+)=(.*)$/.exec(pair);
-    if (!match) throw new Error(`--gateway-env takes GATEWAY_NAME=value, got "${pair}"`);
+    const match = /^(GATEWAY_[A-Z0-9_]+|NODE_OPTIONS)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`--gateway-env takes GATEWAY_NAME=value or NODE_OPTIONS=flags, got "${pair}"`);
     env[match[1]!] = match[2]!;
   }
   return env;
