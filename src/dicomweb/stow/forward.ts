@@ -66,14 +66,22 @@ export interface StoreItem {
   facts: InstanceFacts;
 }
 
+/** The multipart framing around the parts: one header block per part, then the closing delimiter. */
+interface Framing {
+  heads: Buffer[];
+  tail: Buffer;
+}
+
+function framingOf(items: readonly StoreItem[], boundary: string): Framing {
+  return { heads: items.map((_, i) => partHeader(boundary, { 'Content-Type': 'application/dicom' }, i === 0)), tail: closingDelimiter(boundary) };
+}
+
 /**
  * The parts of one request. In-memory parts (at most stow.memoryPartBytes each)
  * go out as the chunks they arrived in, never joined into a copy; spooled files
  * are streamed, never read whole into memory.
  */
-function requestBody(items: readonly StoreItem[], boundary: string): Dispatcher.DispatchOptions['body'] {
-  const heads = items.map((_, i) => partHeader(boundary, { 'Content-Type': 'application/dicom' }, i === 0));
-  const tail = closingDelimiter(boundary);
+function requestBody(items: readonly StoreItem[], { heads, tail }: Framing): Dispatcher.DispatchOptions['body'] {
   const chunkLists = items.map((item) => item.spool.chunkList());
   if (chunkLists.every((c) => c !== undefined)) {
     // The length is declared; undici sends any iterable of buffers (lib/core/request.js), its types list only streams.
@@ -89,9 +97,8 @@ function requestBody(items: readonly StoreItem[], boundary: string): Dispatcher.
   return Readable.from(parts(), { objectMode: false });
 }
 
-function bodyLength(items: readonly StoreItem[], boundary: string): number {
-  const framing = items.reduce((n, _, i) => n + partHeader(boundary, { 'Content-Type': 'application/dicom' }, i === 0).length, 0);
-  return items.reduce((n, item) => n + item.spool.size, framing + closingDelimiter(boundary).length);
+function bodyLength(items: readonly StoreItem[], { heads, tail }: Framing): number {
+  return items.reduce((n, item, i) => n + heads[i]!.length + item.spool.size, tail.length);
 }
 
 export type StoreResult = { stored: true; warning?: ReasonDetail } | { stored: false; failure: InstanceFailure };
@@ -122,15 +129,16 @@ export class UpstreamStore {
 
   private async post(items: readonly StoreItem[], signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     const boundary = newBoundary();
+    const framing = framingOf(items, boundary);
     return this.upstream.request({
       path: '/studies',
       method: 'POST',
       headers: {
         'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-        'content-length': String(bodyLength(items, boundary)),
+        'content-length': String(bodyLength(items, framing)),
         accept: 'application/dicom+json',
       },
-      body: requestBody(items, boundary),
+      body: requestBody(items, framing),
       signal,
     });
   }

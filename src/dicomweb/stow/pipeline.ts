@@ -180,11 +180,11 @@ export class StoreRun {
   /** One batch: duplicate checks (one archive query for all), then one store request for those still to store. */
   private async storeBatch(batch: Ready[]): Promise<InstanceOutcome[]> {
     const outcomes = await Promise.all(batch.map((ready) => this.beforeStore(ready.checked)));
-    const toSend = batch.filter((_, i) => outcomes[i] === undefined);
+    const toSend = batch.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
     if (toSend.length > 0) {
-      const items = toSend.map(({ part, checked }) => ({ spool: part.spool, facts: checked.facts }));
+      const items = toSend.map((i) => ({ spool: batch[i]!.part.spool, facts: batch[i]!.checked.facts }));
       const results = await this.deps.store.storeBatch(items, this.options.signal);
-      toSend.forEach((ready, k) => (outcomes[batch.indexOf(ready)] = this.afterStore(ready.checked, results[k]!)));
+      toSend.forEach((i, k) => (outcomes[i] = this.afterStore(batch[i]!.checked, results[k]!)));
     }
     return outcomes as InstanceOutcome[];
   }
