@@ -91,8 +91,9 @@ export class SeriesReadAhead {
         this.counts.skippedTooLarge++;
         return;
       }
-      const expected: InstanceUids[] = [];
-      for (const uids of listed) if (!(await this.edge.holds(uids))) expected.push(uids);
+      // One index query for what the edge holds already; instances being downloaded are skipped by fetchSeries itself.
+      const held = new Set((await this.edge.listInstances(study, series)).map((i) => i.instance));
+      const expected = listed.filter((uids) => !held.has(uids.instance));
       if (expected.length === 0) return;
       this.counts.started++;
       const result = await this.edge.fetchSeries(study, series, expected, { signal });
