@@ -21,6 +21,7 @@ import { summarize } from './lib/stats.js';
 import { num } from './lib/table.js';
 import { makeTemplate, multipartBody, STOW_CONTENT_TYPE, streamedBody, type Template } from './stow-data.js';
 
+const STOW_IDS: readonly string[] = ['stow-512-ct', 'stow-large'];
 const INSTANCES_PER_REQUEST = 10;
 /** As many requests in flight as the gateway's stow.upstreamConcurrency default. */
 const CONCURRENCY = 4;
@@ -97,6 +98,8 @@ async function uploadLarge(gateway: Target, t: Template, env: Environment, optio
 }
 
 export async function run(options: BenchOptions, cleanup: Cleanup): Promise<void> {
+  const unknown = options.only.filter((id) => !STOW_IDS.includes(id));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${STOW_IDS.join(', ')}`);
   printMachine('stow');
   console.log(`schedule: ${options.rounds} rounds x ${options.stowInstances} instances per target, interleaved direct/gateway, ${CONCURRENCY} requests of ${INSTANCES_PER_REQUEST} instances in flight, fresh UIDs every round`);
   const env = await setUp(cleanup, { gatewayMain: options.gatewayMain, gatewayFromSource: options.fromSource, gatewayEnv: options.gatewayEnv,

@@ -5,7 +5,7 @@
  * the edge (part-file.ts), each hashed (SHA-256) on the way; its File Meta
  * (PS3.10 §7.1) then says which SOP Instance it is. The caller decides what to keep
  * of each part. Orthanc sends such answers close-delimited (no length, the
- * connection closes): upstream.stream() (node:http) reads them.
+ * connection closes): upstream.stream() (the bulk transport) reads them.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { NotFoundError, UpstreamFailureError } from '../http/errors.js';

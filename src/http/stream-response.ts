@@ -7,6 +7,7 @@
  *   client sees a reset, never a silently truncated "success".
  */
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 
@@ -39,7 +40,8 @@ export class ClosingDelimiterGuard extends CountingStream {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    this.tail = chunk.length >= this.keep ? chunk.subarray(chunk.length - this.keep) : Buffer.concat([this.tail, chunk]).subarray(-this.keep);
+    // A copy: the chunk's memory may be reused once it has been written (releaseAfterWrite).
+    this.tail = chunk.length >= this.keep ? Buffer.from(chunk.subarray(chunk.length - this.keep)) : Buffer.concat([this.tail, chunk]).subarray(-this.keep);
     done(null, chunk);
   }
 
@@ -57,6 +59,28 @@ export interface StreamOptions {
   log: Logger;
   /** Called with the number of bytes sent once the stream ends (for metrics and logs). */
   onEnd?: (bytes: number, error?: Error) => void;
+  /** The upstream body's release (StreamedResponse.release): each chunk is given back once written to the client. */
+  release?: ((chunk: Buffer) => void) | undefined;
+}
+
+type WriteCallback = (err?: Error | null) => void;
+
+/**
+ * Gives each body chunk back to `release` once its write to the client's socket
+ * completed, so that the upstream transport can read into that memory again.
+ * Koa pipes the body into the response with `res.write(chunk)`; this wraps that
+ * one response's write. ServerResponse calls a write's callback only after the
+ * socket write of the chunk (and its chunked-coding frame) is done; a failed
+ * write releases nothing, which is always safe.
+ */
+function releaseAfterWrite(res: ServerResponse, release: (chunk: Buffer) => void): void {
+  const write = res.write.bind(res) as (chunk: unknown, encoding?: unknown, cb?: WriteCallback) => boolean;
+  res.write = ((chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+    if (!Buffer.isBuffer(chunk) || typeof encoding === 'function' || cb !== undefined) return write(chunk, encoding, cb as WriteCallback | undefined);
+    return write(chunk, encoding, (err) => {
+      if (!err) release(chunk);
+    });
+  }) as ServerResponse['write'];
 }
 
 export function streamToClient(ctx: Context, upstreamBody: Readable, options: StreamOptions): void {
@@ -70,5 +94,6 @@ export function streamToClient(ctx: Context, upstreamBody: Readable, options: St
     options.onEnd?.(out.bytes, err ?? undefined);
   };
   pipeline(upstreamBody, out, onDone);
+  if (options.release) releaseAfterWrite(ctx.res, options.release);
   ctx.body = out;
 }

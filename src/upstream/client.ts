@@ -12,7 +12,8 @@ import type { RequestScopeStorage } from '../http/request-scope.js';
 import { mapTransportError } from './errors.js';
 import { RETRY_STATUSES, RetryableStatusError, parseRetryAfterMs } from './outcomes.js';
 import { UpstreamResilience, type ResilienceObserver, type RouteClass } from './resilience.js';
-import { StreamTransport, readSnippet, type StreamedResponse } from './stream-transport.js';
+import { BulkHttpTransport } from './bulk/transport.js';
+import { StreamTransport, readSnippet, type StreamSender, type StreamedResponse } from './stream-transport.js';
 
 export interface UpstreamRequest {
   /** Path under the DICOMweb root, e.g. `/studies`; built only from validated parts. */
@@ -50,7 +51,7 @@ export class UpstreamClient {
   readonly name: string;
   readonly resilience: UpstreamResilience;
   private readonly pool: Pool;
-  private readonly streams: StreamTransport;
+  private readonly streams: StreamSender;
   private readonly rootPath: string;
   private readonly origin: string;
 
@@ -72,7 +73,7 @@ export class UpstreamClient {
       keepAliveTimeoutThreshold: 200,
       ...(options.tls && { connect: options.tls }),
     });
-    this.streams = new StreamTransport(url, config, options.tls);
+    this.streams = url.protocol === 'http:' ? new BulkHttpTransport(url, config) : new StreamTransport(url, config, options.tls);
     const observer = options.observer;
     this.resilience = new UpstreamResilience(config, {
       onRetry: (c) => observer?.onRetry?.(c),
@@ -98,7 +99,8 @@ export class UpstreamClient {
 
   /**
    * A GET whose body is relayed to a client at the client's pace (study/series
-   * retrieve), through node:http (see stream-transport.ts). Same policies as request().
+   * retrieve), through the bulk transport (bulk/transport.ts; node:http for
+   * https://, stream-transport.ts). Same policies as request().
    */
   stream(req: Omit<UpstreamRequest, 'method' | 'body'>): Promise<StreamedResponse> {
     const routeClass = req.routeClass ?? routeClassOf('GET', req.path);

@@ -3,7 +3,7 @@
  * way a PACS can fail reaches the client as 502/503/504 with a readable message.
  */
 import { errors as undiciErrors } from 'undici';
-import { GatewayError, UpstreamTimeoutError, UpstreamUnreachableError } from '../http/errors.js';
+import { GatewayError, UpstreamFailureError, UpstreamTimeoutError, UpstreamUnreachableError } from '../http/errors.js';
 
 const UNREACHABLE_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -40,6 +40,7 @@ export function isAbortError(err: unknown): boolean {
 export function mapTransportError(err: unknown, upstreamName: string): unknown {
   if (err instanceof GatewayError || isAbortError(err)) return err;
   const code = errorCode(err) ?? '';
+  if (code === 'UPSTREAM_BAD_HTTP') return new UpstreamFailureError(upstreamName, `sent an answer that is not valid HTTP (${(err as Error).message}).`, 502, 'UPSTREAM_BAD_RESPONSE');
   const timeoutPhase = TIMEOUT_CODES[code];
   if (timeoutPhase) return new UpstreamTimeoutError(upstreamName, timeoutPhase);
   const reason = UNREACHABLE_CODES[code] ?? (code ? code : (err as Error)?.message ?? 'unknown error');

@@ -1,20 +1,28 @@
 /**
  * Upstream GETs whose answer is streamed to a client at the client's pace
- * (study and series retrieves), sent with node:http instead of undici.
+ * (study and series retrieves) from an https:// archive, sent with node:http
+ * instead of undici (plain http:// archives use ./bulk/transport.ts).
  * Why: Orthanc sends multi-instance answers close-delimited (Connection: close,
  * no length). When a slow client makes undici's HTTP/1 parser pause for
  * backpressure and the upstream's FIN arrives, undici 7 throws an uncatchable
  * assertion (nodejs/undici#5360, fixed only in undici 8, which needs Node 22).
  * node:http pauses the socket instead and handles close-delimited bodies.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import type { GatewayConfig } from '../config/schema.js';
 
 export interface StreamedResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
-  body: IncomingMessage;
+  body: Readable;
+  /**
+   * Given when the body's chunks are views of reused memory: call it with a chunk
+   * once nothing reads that chunk's bytes any more (its socket write completed).
+   * Never calling it is always safe.
+   */
+  release?: (chunk: Buffer) => void;
 }
 
 export interface StreamRequest {
@@ -27,7 +35,13 @@ function timeoutError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-export class StreamTransport {
+/** The transport of stream(): send one GET, get its streamed answer; close() ends those still open. */
+export interface StreamSender {
+  send(req: StreamRequest): Promise<StreamedResponse>;
+  close(): void;
+}
+
+export class StreamTransport implements StreamSender {
   private readonly agent: http.Agent;
   private readonly secure: boolean;
 
@@ -71,7 +85,7 @@ export class StreamTransport {
 }
 
 /** Reads a small error body for the log (bounded), consuming the stream. */
-export async function readSnippet(body: IncomingMessage, limit = 500): Promise<string> {
+export async function readSnippet(body: Readable, limit = 500): Promise<string> {
   let text = '';
   try {
     for await (const chunk of body) {

@@ -93,7 +93,7 @@ test.serial('a gateway restart mid-job: the job resumes on the same state and en
 });
 
 test.serial('Orthanc stopped mid-job: the job ends partial, each failed study with a reason', async (t) => {
-  const { orthanc } = await withOrthanc([ct('OS-1', '20240301', '2.25.7501', 3, 64), ct('OS-1', '20240201', '2.25.7502', 150), ct('OS-1', '20240101', '2.25.7503', 5, 64)]);
+  const { orthanc } = await withOrthanc([ct('OS-1', '20240301', '2.25.7501', 3, 64), ct('OS-1', '20240201', '2.25.7502', 300), ct('OS-1', '20240101', '2.25.7503', 5, 64)]);
   t.teardown(() => orthanc.stop());
   const gw = await startGateway(orthanc.dicomWebUrl, {
     upstream: { retries: 1, retryInitialDelayMs: 10, retryMaxDelayMs: 50, breakerThreshold: 3, breakerHalfOpenAfterMs: 200 },
@@ -102,6 +102,8 @@ test.serial('Orthanc stopped mid-job: the job ends partial, each failed study wi
   t.teardown(() => gw.close());
   const created = await createJob(gw, 'OS-1');
   await waitUntil(gw, created.id, (j) => (j.studies[1]?.instancesDone ?? 0) >= 1 || finished(j));
+  // Killed, not shut down: a graceful stop lets Orthanc finish the series answer in flight.
+  process.kill(orthanc.pid, 'SIGKILL');
   await orthanc.stop();
   const job = await waitUntil(gw, created.id, finished);
   t.is(job.status, 'partial', job.message);

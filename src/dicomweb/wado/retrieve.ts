@@ -43,7 +43,7 @@ export function createRetrieveHandlers(services: GatewayServices) {
     ctx.status = 200;
     ctx.set('Content-Type', contentType);
     ctx.set('Cache-Control', 'private, no-cache');
-    streamToClient(ctx, res.body, { boundary, log: logger });
+    streamToClient(ctx, res.body, { boundary, log: logger, release: res.release });
   }
 
   function fromEdge(ctx: Context, answer: EdgeMultipart): void {

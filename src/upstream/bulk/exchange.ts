@@ -1,0 +1,205 @@
+/**
+ * One request/response on its own socket, for the bulk transport: reads go
+ * into 1 MiB slabs (each read fills the slab's free end, so the body chunks
+ * handed on are views, never copies), the head is parsed, and the body is
+ * framed by length, chunks or the connection's close (RFC 9112 §6.3).
+ * Backpressure: the body is a Readable; while its buffer is full, the socket
+ * stops reading. A consumer that destroys the body closes the socket, which
+ * is how a client that goes away aborts the archive's answer.
+ */
+import type net from 'node:net';
+import { Readable } from 'node:stream';
+import type { StreamedResponse } from '../stream-transport.js';
+import { ChunkedDecoder } from './chunked-decoder.js';
+import { MalformedResponseError, parseResponseHead, type BodyFraming } from './response-head.js';
+import type { SlabPool } from './slab-pool.js';
+
+/** A new slab is taken when less than this is left in the current one. */
+const MIN_READ_BYTES = 64 * 1024;
+
+export interface ExchangeOptions {
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Where the read slabs come from; body chunks are held in it until the consumer releases them. */
+  slabs: SlabPool;
+}
+
+function coded(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** What node:http throws for an aborted request: recognised by isAbortError. */
+export function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason as unknown });
+}
+
+export class BulkExchange {
+  private socket: net.Socket | undefined;
+  /** The slab being read into; undefined once given back to the pool (the exchange is over). */
+  private slab: Buffer | undefined;
+  private used = 0;
+  /** Where a read would land after the slab was given back (none should happen: the socket is closed by then). */
+  private scratch: Buffer | undefined;
+  private pending: Buffer | undefined;
+  private framing: BodyFraming | undefined;
+  private left = 0;
+  private decoder: ChunkedDecoder | undefined;
+  private body: Readable | undefined;
+  private paused = false;
+  private settled = false;
+  /** The whole body arrived (or the exchange failed): nothing more is handed on. */
+  private over = false;
+  private resolve!: (res: StreamedResponse) => void;
+  private reject!: (err: Error) => void;
+  private readonly headersTimer: NodeJS.Timeout;
+  private readonly onAbort = () => this.fail(abortError(this.options.signal!));
+
+  constructor(private readonly options: ExchangeOptions) {
+    this.slab = options.slabs.take();
+    this.headersTimer = setTimeout(() => this.fail(coded('UND_ERR_HEADERS_TIMEOUT', 'upstream headers timeout')), options.headersTimeoutMs);
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** The socket's `onread`: where each read lands, and what is done with it. */
+  readonly onread = {
+    buffer: (): Buffer => {
+      if (!this.slab) return (this.scratch ??= Buffer.allocUnsafe(MIN_READ_BYTES));
+      if (this.slab.length - this.used < MIN_READ_BYTES) {
+        this.options.slabs.retire(this.slab);
+        this.slab = this.options.slabs.take();
+        this.used = 0;
+      }
+      return this.slab.subarray(this.used);
+    },
+    callback: (bytes: number, buf: Buffer): boolean => {
+      this.used += bytes;
+      const chunk = buf.subarray(0, bytes);
+      try {
+        return this.framing ? this.onBody(chunk) : this.onHeadBytes(chunk);
+      } catch (err) {
+        this.fail(err as Error);
+        return false;
+      }
+    },
+  };
+
+  attach(socket: net.Socket): Promise<StreamedResponse> {
+    this.socket = socket;
+    socket.on('error', (err) => this.fail(err));
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.fail(coded('UND_ERR_SOCKET', 'connection closed by the archive')));
+    return new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  private onHeadBytes(chunk: Buffer): boolean {
+    let bytes = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    let parsed = parseResponseHead(bytes);
+    // Interim 1xx answers precede the final one (RFC 9110 §15.2); 101 was never asked for.
+    while (parsed && parsed.head.status < 200 && parsed.head.status !== 101) {
+      bytes = parsed.rest;
+      parsed = parseResponseHead(bytes);
+    }
+    if (!parsed) {
+      // A copy: the slab under these bytes may be reused before the rest of the head arrives.
+      this.pending = Buffer.from(bytes);
+      return true;
+    }
+    if (parsed.head.status === 101) throw new MalformedResponseError('unrequested protocol switch');
+    clearTimeout(this.headersTimer);
+    this.pending = undefined;
+    const { head, rest } = parsed;
+    this.framing = head.framing;
+    if (head.framing.kind === 'length') this.left = head.framing.length;
+    if (head.framing.kind === 'chunked') this.decoder = new ChunkedDecoder();
+    this.body = this.newBody();
+    this.socket!.setTimeout(this.options.bodyTimeoutMs, () => this.fail(coded('UND_ERR_BODY_TIMEOUT', 'upstream body timeout')));
+    this.settled = true;
+    const slabs = this.options.slabs;
+    this.resolve({ statusCode: head.status, headers: head.headers, body: this.body, release: (chunk) => slabs.release(chunk) });
+    if (this.framing.kind === 'length' && this.left === 0) this.finish();
+    return rest.length > 0 ? this.onBody(rest) : true;
+  }
+
+  private newBody(): Readable {
+    return new Readable({
+      highWaterMark: this.options.slabs.slabBytes,
+      read: () => {
+        if (!this.paused) return;
+        this.paused = false;
+        this.socket?.resume();
+      },
+      destroy: (err, done) => {
+        this.cleanup();
+        this.socket?.destroy();
+        done(err);
+      },
+    });
+  }
+
+  /** Hands body bytes on, framed; false pauses the socket until the body is read. */
+  private onBody(chunk: Buffer): boolean {
+    const body = this.body!;
+    if (this.over || body.destroyed) return false;
+    let more = true;
+    if (this.framing!.kind === 'close') {
+      more = this.push(body, chunk);
+    } else if (this.framing!.kind === 'length') {
+      const take = chunk.subarray(0, this.left);
+      this.left -= take.length;
+      if (take.length > 0) more = this.push(body, take);
+      if (this.left === 0) this.finish();
+    } else {
+      for (const data of this.decoder!.write(chunk)) more = this.push(body, data) && more;
+      if (this.decoder!.done) this.finish();
+    }
+    this.paused = !more;
+    return more;
+  }
+
+  /** Every chunk handed on is held, so that its slab is reused only once the consumer released it. */
+  private push(body: Readable, chunk: Buffer): boolean {
+    this.options.slabs.hold(chunk);
+    return body.push(chunk);
+  }
+
+  private onEnd(): void {
+    if (this.framing?.kind === 'close') this.finish();
+    else this.fail(coded('UND_ERR_SOCKET', this.framing ? 'the archive closed the connection in the middle of the body' : 'the archive closed the connection before answering'));
+  }
+
+  /** The whole body arrived. */
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    this.body!.push(null);
+    this.cleanup();
+    this.socket?.destroy();
+  }
+
+  /** Ends the exchange with an error: the pending promise rejects, or the body is destroyed with it. */
+  private fail(err: Error): void {
+    if (this.over) return;
+    this.over = true;
+    this.cleanup();
+    if (this.settled) {
+      if (!this.body!.destroyed) this.body!.destroy(err);
+      return;
+    }
+    this.settled = true;
+    this.socket?.destroy();
+    this.reject(err);
+  }
+
+  /** Idempotent: the slab goes back to the pool once, timers and the abort listener go. */
+  private cleanup(): void {
+    if (this.slab) this.options.slabs.retire(this.slab);
+    this.slab = undefined;
+    clearTimeout(this.headersTimer);
+    this.socket?.setTimeout(0);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+  }
+}

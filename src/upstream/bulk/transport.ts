@@ -1,0 +1,70 @@
+/**
+ * Upstream GETs with large answers (study and series retrieves, edge fills)
+ * over a plain TCP socket that reads into 1 MiB slabs (net.Socket `onread`).
+ * Why: node:http and undici read 64 KiB per syscall, and every read is a
+ * buffer, a parser call, a stream hop and a client write. Relaying a 105 MB
+ * series that way cost the gateway 1.3 ms of CPU per MB on the 2-core test
+ * machines and reached 0.41-0.47x of Orthanc direct; with 1 MiB reads into
+ * reused memory (slab-pool.ts) it costs 0.41 ms per MB and reaches 0.76x
+ * (bench/README.md, "Bulk transport").
+ * One request per connection (`Connection: close`): these answers are large,
+ * and Orthanc closes the connection after them anyway. Plain http:// only;
+ * https:// upstreams use node:http (../stream-transport.ts).
+ */
+import net from 'node:net';
+import type { GatewayConfig } from '../../config/schema.js';
+import type { StreamedResponse, StreamRequest } from '../stream-transport.js';
+import { BulkExchange, abortError } from './exchange.js';
+import { SlabPool } from './slab-pool.js';
+
+/** Bytes one socket read may fill: of 256 KiB, 1 MiB and 4 MiB, 1 MiB relayed fastest. */
+const SLAB_BYTES = 1024 * 1024;
+/** Slabs kept for reuse across exchanges (8 MiB). */
+const MAX_FREE_SLABS = 8;
+
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const REQUEST_TARGET = /^\/[\x21-\x7e]*$/;
+const OWN_FIELDS = new Set(['host', 'connection', 'content-length', 'transfer-encoding']);
+
+/** The request head; throws on anything that could split it (a gateway bug, never client input). */
+export function requestHead(url: URL, req: StreamRequest): string {
+  if (!REQUEST_TARGET.test(req.path)) throw new TypeError(`request target not sendable: ${JSON.stringify(req.path.slice(0, 80))}`);
+  const lines = [`GET ${req.path} HTTP/1.1`, `Host: ${url.host}`];
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (!FIELD_NAME.test(name) || !FIELD_VALUE.test(value)) throw new TypeError(`header not sendable: ${JSON.stringify(name.slice(0, 40))}`);
+    if (!OWN_FIELDS.has(name.toLowerCase())) lines.push(`${name}: ${value}`);
+  }
+  lines.push('Connection: close', '', '');
+  return lines.join('\r\n');
+}
+
+export class BulkHttpTransport {
+  private readonly sockets = new Set<net.Socket>();
+  private readonly slabs = new SlabPool(SLAB_BYTES, MAX_FREE_SLABS);
+
+  constructor(private readonly url: URL, private readonly config: GatewayConfig['upstream']) {
+    if (url.protocol !== 'http:') throw new TypeError('the bulk transport speaks plain http:// only');
+  }
+
+  send(req: StreamRequest): Promise<StreamedResponse> {
+    if (req.signal?.aborted) return Promise.reject(abortError(req.signal));
+    const head = requestHead(this.url, req);
+    const exchange = new BulkExchange({ headersTimeoutMs: this.config.headersTimeoutMs, bodyTimeoutMs: this.config.bodyTimeoutMs, signal: req.signal, slabs: this.slabs });
+    const socket = net.connect({ host: this.url.hostname, port: Number(this.url.port || 80), onread: exchange.onread });
+    this.sockets.add(socket);
+    const connectTimer = setTimeout(() => socket.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), this.config.connectTimeoutMs);
+    socket.once('connect', () => clearTimeout(connectTimer));
+    socket.once('close', () => {
+      clearTimeout(connectTimer);
+      this.sockets.delete(socket);
+    });
+    socket.write(head, 'latin1');
+    return exchange.attach(socket);
+  }
+
+  /** Ends every exchange still open (shutdown). */
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+}
