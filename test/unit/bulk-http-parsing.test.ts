@@ -43,6 +43,7 @@ test('what is not an HTTP response is refused with a stable code', (t) => {
     'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Type: multipart/related\x0b\x01\r\n\r\n',
   ];
   for (const head of bad) {
     const err = t.throws(() => parseResponseHead(Buffer.from(head, 'latin1')), { instanceOf: MalformedResponseError }, head);

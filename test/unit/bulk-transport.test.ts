@@ -109,6 +109,14 @@ test('a body cut short of its Content-Length, or reset mid-stream, is an error, 
   t.is((await t.throwsAsync<NodeJS.ErrnoException>(readAll(b)))?.code, 'ECONNRESET');
 });
 
+test('a broken chunk in the same read as the head fails the body, not the process', async (t) => {
+  const server = await rawServer((s) => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbroken'));
+  t.teardown(() => server.close());
+  const res = await new BulkHttpTransport(server.url, CONFIG).send({ path: '/x', headers: {} });
+  await new Promise((r) => setImmediate(r)); // the error has been emitted by now; nobody was listening yet
+  t.is((await t.throwsAsync<NodeJS.ErrnoException>(readAll(res)))?.code, 'UPSTREAM_BAD_HTTP');
+});
+
 test('no answer, garbage, a refused connection: typed errors for mapTransportError', async (t) => {
   const silent = await rawServer(() => undefined);
   const garbage = await rawServer((s) => s.end('<html>this is not HTTP</html>\r\n\r\n'));

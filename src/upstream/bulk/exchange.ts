@@ -125,7 +125,7 @@ export class BulkExchange {
   }
 
   private newBody(): Readable {
-    return new Readable({
+    const body = new Readable({
       highWaterMark: this.options.slabs.slabBytes,
       read: () => {
         if (!this.paused) return;
@@ -138,6 +138,12 @@ export class BulkExchange {
         done(err);
       },
     });
+    // The consumer attaches its listeners once the response promise settles, a
+    // microtask later; an error in the read that carried the head (a broken
+    // chunk) is emitted before that. Without a listener it would be uncaught.
+    // The consumer still sees it: the body stays errored (pipeline, for await).
+    body.on('error', () => undefined);
+    return body;
   }
 
   /** Hands body bytes on, framed; false pauses the socket until the body is read. */

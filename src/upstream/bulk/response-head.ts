@@ -27,6 +27,8 @@ export class MalformedResponseError extends Error {
 
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: [^\r\n]*)?$/;
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 §5.5 field-value characters (visible, space, tab, obs-text): what Node also lets a response carry. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 function parseFields(lines: string[]): Record<string, string> {
@@ -37,6 +39,7 @@ function parseFields(lines: string[]): Record<string, string> {
     if (!FIELD_NAME.test(name)) throw new MalformedResponseError(`bad header line "${line.slice(0, 40)}"`);
     const key = name.toLowerCase();
     const value = line.slice(colon + 1).trim();
+    if (!FIELD_VALUE.test(value)) throw new MalformedResponseError(`control character in header "${name}"`);
     if (key === 'content-length' && headers[key] !== undefined && headers[key] !== value) throw new MalformedResponseError('two different Content-Length values');
     headers[key] = headers[key] === undefined || key === 'content-length' ? value : `${headers[key]}, ${value}`;
   }
