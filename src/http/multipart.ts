@@ -1,17 +1,14 @@
 /**
  * multipart/related (RFC 2387) as DICOMweb uses it (PS3.18 §8.6.1.2): a
- * streaming reader built on dicer (each part is a stream, nothing is held
- * whole), and the small pieces needed to write one.
+ * streaming reader (each part is a stream, nothing is held whole) on the
+ * scanner of multipart-scanner.ts, and the small pieces needed to write one.
  */
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import Dicer from 'dicer';
+import { Readable } from 'node:stream';
 import { parseMediaType } from './accept.js';
+import { MAX_HEADER_BYTES, MultipartScanner, type PartHeaders } from './multipart-scanner.js';
 
-export interface PartHeaders {
-  /** Lower-cased header names; the first value of each. */
-  [name: string]: string;
-}
+export type { PartHeaders };
 
 export interface MultipartPart {
   headers: PartHeaders;
@@ -27,67 +24,93 @@ export function boundaryOf(contentType: string | undefined): string | undefined 
 }
 
 export interface ReadMultipartOptions {
-  /** Largest header block of one part, in bytes. */
+  /** Largest header block of one part, in bytes (default 16 KiB). */
   maxHeaderBytes?: number;
   /** Called for each part in order; the part's body must be consumed or destroyed. */
   onPart(part: MultipartPart): Promise<void> | void;
 }
 
-function firstValues(raw: Record<string, string[]>): PartHeaders {
-  const out: PartHeaders = {};
-  for (const [name, values] of Object.entries(raw)) if (values[0] !== undefined) out[name.toLowerCase()] = values[0];
-  return out;
+/** Bytes a part's stream buffers before the source waits for its reader. */
+const PART_HIGH_WATER_MARK = 64 * 1024;
+
+/** One part being handed on: its stream, fed with backpressure, and its handler's outcome. */
+class PartFeed {
+  readonly body = new Readable({ highWaterMark: PART_HIGH_WATER_MARK, read: () => this.wake() });
+  private readonly handled: Promise<void>;
+  private failure: { error: unknown } | undefined;
+  private waiting: (() => void) | undefined;
+
+  constructor(onPart: ReadMultipartOptions['onPart'], headers: PartHeaders) {
+    // A consumer that destroys the body wants no more of it: stop waiting for it to read.
+    this.body.once('close', () => this.wake());
+    this.handled = Promise.resolve().then(() => onPart({ headers, body: this.body }));
+    this.handled.catch((error: unknown) => {
+      this.failure = { error };
+      this.wake();
+    });
+  }
+
+  /** Resolves once the body took the chunk (or was destroyed); rejects when the handler failed. */
+  async write(chunk: Buffer): Promise<void> {
+    this.check();
+    if (this.body.destroyed || this.body.push(chunk)) return;
+    await new Promise<void>((resolve) => (this.waiting = resolve));
+    this.check();
+  }
+
+  /** Ends the body and waits for the handler. */
+  async finish(): Promise<void> {
+    if (!this.body.destroyed) this.body.push(null);
+    await this.handled;
+  }
+
+  /** The read failed: a body still being read ends early (its reader sees a premature close). */
+  abort(): void {
+    this.body.destroy();
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
+  }
 }
 
 /**
  * Reads a multipart stream, handing each part to `onPart` one at a time
  * (the next part waits until the previous handler settled: backpressure).
- * Resolves with the number of parts once the closing delimiter was read;
- * rejects on a malformed or truncated stream.
+ * Resolves with the number of parts once the closing delimiter was read (and
+ * the source ended); rejects on a malformed or truncated stream, a source
+ * error, or a handler that failed. The source is destroyed on failure.
  */
-export function readMultipart(source: Readable, boundary: string, options: ReadMultipartOptions): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const dicer = new Dicer({ boundary, maxHeaderPairs: 100, partHwm: 64 * 1024 } as Dicer.Config);
-    let count = 0;
-    let chain: Promise<void> = Promise.resolve();
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      source.unpipe(dicer);
-      source.destroy();
-      reject(err instanceof Error ? err : new Error(String(err)));
-    };
-    dicer.on('part', (part: Readable & { on(event: 'header', cb: (h: Record<string, string[]>) => void): unknown }) => {
-      count++;
-      let gotHeader = false;
-      // Flowing until the header block is read: a part whose headers never end (no blank
-      // line before the next delimiter) gets no 'header' event and would stall dicer unread.
-      part.resume();
-      part.once('header', (raw) => {
-        gotHeader = true;
-        part.pause(); // dicer pushes body bytes only after 'header': none is lost
-        const handled = chain.then(() => options.onPart({ headers: firstValues(raw), body: part }));
-        chain = handled.catch((err: unknown) => {
-          part.resume();
-          fail(err);
-        });
-      });
-      part.once('end', () => {
-        if (!gotHeader) fail(new Error('a multipart part has no complete header block (no blank line after its headers)'));
-      });
-      part.once('error', fail);
-    });
-    dicer.once('error', fail);
-    dicer.once('finish', () => {
-      void chain.then(() => {
-        // dicer reports a stream that ends before its closing delimiter as an error first.
-        if (!failed) resolve(count);
-      });
-    });
-    source.once('error', fail);
-    source.pipe(dicer);
-  });
+export async function readMultipart(source: Readable, boundary: string, options: ReadMultipartOptions): Promise<number> {
+  const scanner = new MultipartScanner(boundary, false, options.maxHeaderBytes ?? MAX_HEADER_BYTES);
+  let part: PartFeed | undefined;
+  let count = 0;
+  try {
+    for await (const chunk of source) {
+      for (const event of scanner.push(chunk as Buffer)) {
+        if (event.kind === 'data') {
+          await part!.write(event.chunk);
+          continue;
+        }
+        await part?.finish();
+        count++;
+        part = new PartFeed(options.onPart, event.headers);
+      }
+    }
+    scanner.end();
+    await part?.finish();
+    return count;
+  } catch (err) {
+    part?.abort();
+    source.destroy();
+    throw err instanceof Error ? err : new Error(String(err));
+  }
 }
 
 export function newBoundary(): string {

@@ -71,7 +71,7 @@ test('mutated STOW-RS requests never give 5xx, hang, crash or leak spool files',
   }
 });
 
-/** A stall this fuzz test found: dicer gives such a part no 'header' event (handled in src/http/multipart.ts since). */
+/** A stall this fuzz test found with the earlier parser (dicer gave such a part no 'header' event): refused now. */
 test('a part without a blank line after its headers is refused with 400, not left hanging', async (t) => {
   const fake = await startFakeUpstream((req, res) => {
     req.resume();

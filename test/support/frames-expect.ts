@@ -82,7 +82,7 @@ export interface FrameAnswer {
   text: string;
 }
 
-/** GETs `url` and reads a multipart answer with the project's reader (dicer), or the whole body. */
+/** GETs `url` and reads a multipart answer with the project's reader (readMultipart), or the whole body. */
 export async function getFrames(url: string, accept?: string, extra: Record<string, string> = {}): Promise<FrameAnswer> {
   const res = await request(url, { headers: { ...(accept ? { accept } : {}), ...extra } });
   const contentType = String(res.headers['content-type'] ?? '');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MultipartFormatError, scanMultipart, type MultipartEvent } from '../../src/dicomweb/wado/frames/multipart.js';
+import { MultipartFormatError, scanMultipart, type MultipartEvent } from '../../src/http/multipart-scanner.js';
 
 async function* chunksOf(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);

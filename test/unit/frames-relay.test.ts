@@ -2,7 +2,7 @@ import test from 'ava';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BodyRelay, parsePartHead, readPartHead } from '../../src/dicomweb/wado/frames/relay.js';
-import { MultipartFormatError } from '../../src/dicomweb/wado/frames/multipart.js';
+import { MultipartFormatError } from '../../src/http/multipart-scanner.js';
 
 const B = 'up-b0undary';
 const answer = (body: string, tail = `\r\n--${B}--\r\n`) => Buffer.from(`--${B}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n${body}${tail}`, 'latin1');

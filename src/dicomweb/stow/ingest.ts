@@ -48,7 +48,7 @@ class ByteLimit extends Transform {
   }
 }
 
-/** Malformed-multipart errors from dicer become a 400 that says what is wrong. */
+/** Malformed-multipart errors become a 400 that says what is wrong. */
 function asRequestError(err: unknown): unknown {
   if (err instanceof GatewayError) return err;
   const message = (err as Error)?.message ?? String(err);
@@ -83,7 +83,7 @@ export class PartReader {
       let count = 0;
       return await readMultipart(limited, body.boundary, {
         onPart: async (part) => {
-          // readMultipart still hands over parts queued before it failed; their streams never end.
+          // Defensive: a part handed over after a failure is not spooled.
           if (this.failed) {
             part.body.destroy();
             return;

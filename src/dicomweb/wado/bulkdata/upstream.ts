@@ -15,7 +15,7 @@ import type { InstanceUids } from '../../../cache/instance-store.js';
 import { askAgainOnSocketDrop, discardBody } from '../../../upstream/body-errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import type { StreamAnswer } from '../frames/answer.js';
-import { scanMultipart, type MultipartEvent } from '../frames/multipart.js';
+import { scanMultipart, type MultipartEvent } from '../../../http/multipart-scanner.js';
 import { contentRange, resolveRange, type RangeRequest, type ResolvedRange } from './range.js';
 
 export interface UpstreamBulkRequest {

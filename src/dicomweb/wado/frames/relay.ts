@@ -8,7 +8,7 @@
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { PartHeaders } from '../../../http/multipart.js';
-import { MultipartFormatError } from './multipart.js';
+import { MultipartFormatError } from '../../../http/multipart-scanner.js';
 
 export interface PartHead {
   headers: PartHeaders;

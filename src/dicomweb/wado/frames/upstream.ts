@@ -18,7 +18,7 @@ import type { InstanceUids } from '../../../cache/instance-store.js';
 import { askAgainOnSocketDrop, discardBody } from '../../../upstream/body-errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import { frameContentType, framePartHeaders, type PartFormat, type StreamAnswer } from './answer.js';
-import { scanAfterHead, type MultipartEvent } from './multipart.js';
+import { scanAfterHead, type MultipartEvent } from '../../../http/multipart-scanner.js';
 import { BodyRelay, readPartHead } from './relay.js';
 import { OCTET_STREAM } from './negotiation.js';
 

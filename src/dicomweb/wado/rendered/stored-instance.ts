@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { EdgeCache } from '../../../edge/types.js';
 import type { Dispatcher } from 'undici';
 import { boundaryOf, readMultipart } from '../../../http/multipart.js';
+import { MultipartFormatError } from '../../../http/multipart-scanner.js';
 import { GatewayError, UpstreamFailureError } from '../../../http/errors.js';
 import type { UpstreamClient } from '../../../upstream/client.js';
 import { isAbortError, mapTransportError } from '../../../upstream/errors.js';
@@ -36,8 +37,8 @@ async function firstPart(res: Dispatcher.ResponseData, boundary: string, maxByte
     });
   } catch (err) {
     if (err instanceof GatewayError || isAbortError(err)) throw err;
-    // Socket-level failures carry a code; dicer's complaints about the body do not.
-    if (typeof (err as { code?: unknown }).code === 'string') throw mapTransportError(err, upstreamName);
+    // Socket-level failures carry a code; a malformed body is the archive's answer, not the connection.
+    if (!(err instanceof MultipartFormatError) && typeof (err as { code?: unknown }).code === 'string') throw mapTransportError(err, upstreamName);
     throw new UpstreamFailureError(upstreamName, 'sent a malformed multipart answer for the instance.', 502, 'UPSTREAM_BAD_RESPONSE');
   }
   if (!first) throw new UpstreamFailureError(upstreamName, 'sent an empty multipart answer for the instance.', 502, 'UPSTREAM_BAD_RESPONSE');
