@@ -11,6 +11,7 @@
  * reported (`incompatible`) so that an outage error can say what would work.
  */
 import type { EdgeCache, EdgeInstance, InstanceUids } from './types.js';
+import type { SlabPool } from '../http/slab-pool.js';
 import { edgeMultipart, type EdgeMultipart } from './multipart-body.js';
 
 export interface EdgeRetrieveRequest {
@@ -22,6 +23,8 @@ export interface EdgeRetrieveRequest {
   signal: AbortSignal;
   /** Also serve a study while its prefetch is filling it (not when the archive already failed). */
   whileArriving: boolean;
+  /** Where the files are read into (reused once written to the client). */
+  slabs: SlabPool;
 }
 
 export type EdgeRetrieval =
@@ -36,7 +39,7 @@ function accepts(transferSyntax: string, instance: EdgeInstance): boolean {
 function answerOf(edge: EdgeCache, req: EdgeRetrieveRequest, instances: EdgeInstance[]): EdgeRetrieval {
   const refused = instances.filter((i) => !accepts(req.transferSyntax, i));
   if (refused.length > 0) return { kind: 'incompatible', storedAs: [...new Set(refused.map((i) => i.transferSyntax))] };
-  return { kind: 'answer', answer: edgeMultipart(instances, req.transferSyntax, edge.pinStudy(req.study)) };
+  return { kind: 'answer', answer: edgeMultipart(instances, req.transferSyntax, edge.pinStudy(req.study), req.slabs) };
 }
 
 async function instanceFromEdge(edge: EdgeCache, req: EdgeRetrieveRequest): Promise<EdgeRetrieval | undefined> {
@@ -60,5 +63,5 @@ export async function retrieveFromEdge(edge: EdgeCache, req: EdgeRetrieveRequest
   if (!req.whileArriving || req.transferSyntax !== '*') return undefined;
   const listed = await edge.arrivingInstances(req.study, req.series);
   if (!listed) return undefined;
-  return { kind: 'answer', answer: edgeMultipart(arriving(edge, listed, req.signal), req.transferSyntax, edge.pinStudy(req.study)) };
+  return { kind: 'answer', answer: edgeMultipart(arriving(edge, listed, req.signal), req.transferSyntax, edge.pinStudy(req.study), req.slabs) };
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ChunkedDecoder } from '../../src/upstream/bulk/chunked-decoder.js';
 import { MalformedResponseError, parseResponseHead } from '../../src/upstream/bulk/response-head.js';
-import { SlabPool } from '../../src/upstream/bulk/slab-pool.js';
+import { SlabPool } from '../../src/http/slab-pool.js';
 
 const HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: multipart/related; boundary=b\r\nX-A: 1\r\nx-a: 2\r\nContent-Length: 5\r\n\r\nhello';
 

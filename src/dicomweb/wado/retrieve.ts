@@ -14,6 +14,7 @@ import { negotiateRetrieve, supportedMediaTypes, type RetrieveChoice } from '../
 import { boundaryOf } from '../../http/multipart.js';
 import { CACHE_HEADER } from '../../http/send-answer.js';
 import { streamToClient } from '../../http/stream-response.js';
+import { MAX_FREE_SLABS, SLAB_BYTES, SlabPool } from '../../http/slab-pool.js';
 import { isArchiveOutage, withEdgeHint, withEdgeMissHint } from '../../edge/outage.js';
 import { retrieveFromEdge, type EdgeRetrieveRequest } from '../../edge/wado-retrieve.js';
 import type { EdgeMultipart } from '../../edge/multipart-body.js';
@@ -21,6 +22,8 @@ import { clientAbortSignal, describe, resourceOf, resourcePath, type WadoResourc
 
 export function createRetrieveHandlers(services: GatewayServices) {
   const { upstream, logger, edge } = services;
+  // Read buffers of edge answers, reused once written to a client (http/slab-pool.ts).
+  const slabs = new SlabPool(SLAB_BYTES, MAX_FREE_SLABS);
 
   async function fromUpstream(ctx: Context, resource: WadoResource, choice: RetrieveChoice, signal: AbortSignal): Promise<void> {
     const accept = `multipart/related; type="application/dicom"; transfer-syntax=${choice.transferSyntax}`;
@@ -53,7 +56,7 @@ export function createRetrieveHandlers(services: GatewayServices) {
     ctx.set(CACHE_HEADER, 'EDGE');
     // A body never read (HEAD, say) must still end, or its study would stay pinned.
     ctx.res.once('close', () => answer.body.destroy());
-    streamToClient(ctx, answer.body, { boundary: answer.boundary, log: logger });
+    streamToClient(ctx, answer.body, { boundary: answer.boundary, log: logger, release: answer.releaseChunk });
     if (answer.length !== undefined) ctx.length = answer.length;
   }
 
@@ -61,7 +64,7 @@ export function createRetrieveHandlers(services: GatewayServices) {
     const resource = resourceOf(ctx);
     const choice = negotiateRetrieve(ctx.get('accept') || undefined, 'instances');
     const signal = clientAbortSignal(ctx);
-    const edgeRequest: EdgeRetrieveRequest = { ...resource, transferSyntax: choice.transferSyntax, signal, whileArriving: true };
+    const edgeRequest: EdgeRetrieveRequest = { ...resource, transferSyntax: choice.transferSyntax, signal, whileArriving: true, slabs };
     const held = await retrieveFromEdge(edge, edgeRequest).catch((err: unknown) => {
       // A shared download that failed, an edge too full: the archive path decides.
       if (signal.aborted) throw err;

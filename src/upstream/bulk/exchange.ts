@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import type { StreamedResponse } from '../stream-transport.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { MalformedResponseError, parseResponseHead, type BodyFraming } from './response-head.js';
-import type { SlabPool } from './slab-pool.js';
+import type { SlabPool } from '../../http/slab-pool.js';
 
 /** A new slab is taken when less than this is left in the current one. */
 const MIN_READ_BYTES = 64 * 1024;

@@ -5,7 +5,7 @@
  * buffer, a parser call, a stream hop and a client write. Relaying a 105 MB
  * series that way cost the gateway 1.3 ms of CPU per MB on the 2-core test
  * machines and reached 0.41-0.47x of Orthanc direct; with 1 MiB reads into
- * reused memory (slab-pool.ts) it costs 0.41 ms per MB and reaches 0.76x
+ * reused memory (../../http/slab-pool.ts) it costs 0.41 ms per MB and reaches 0.76x
  * (bench/README.md, "Bulk transport").
  * One request per connection (`Connection: close`): these answers are large,
  * and Orthanc closes the connection after them anyway. Plain http:// only;
@@ -15,12 +15,7 @@ import net from 'node:net';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { StreamedResponse, StreamRequest } from '../stream-transport.js';
 import { BulkExchange, abortError } from './exchange.js';
-import { SlabPool } from './slab-pool.js';
-
-/** Bytes one socket read may fill: of 256 KiB, 1 MiB and 4 MiB, 1 MiB relayed fastest. */
-const SLAB_BYTES = 1024 * 1024;
-/** Slabs kept for reuse across exchanges (8 MiB). */
-const MAX_FREE_SLABS = 8;
+import { MAX_FREE_SLABS, SLAB_BYTES, SlabPool } from '../../http/slab-pool.js';
 
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;

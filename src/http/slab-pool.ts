@@ -1,16 +1,25 @@
 /**
- * Read slabs of the bulk transport, reused once every chunk cut from them has
- * been written out. Why: a relay that takes fresh memory for every MiB makes
- * V8 run a full (mark-compact) collection every ~64 MB of external memory,
- * and touches cold pages on every read. With reuse, a minimal 1 MiB relay of
- * a 105 MB series went from 970 to 1200 MB/s (bench/README.md, "Bulk transport").
+ * Read buffers reused once every chunk cut from them has been written out:
+ * the bulk transport's socket reads (src/upstream/bulk/) and the edge cache's
+ * file reads (src/edge/multipart-body.ts). Why: a relay that takes fresh
+ * memory for every MiB makes V8 run a full (mark-compact) collection every
+ * ~64 MB of external memory, which costs more the larger the heap (the
+ * gateway's caches), and touches cold pages on every read. With reuse, a
+ * minimal 1 MiB relay of a 105 MB series went from 970 to 1200 MB/s
+ * (bench/README.md, "Bulk transport").
  *
- * Safe by construction: a slab returns to the pool only when its exchange has
+ * Safe by construction: a slab returns to the pool only when its reader has
  * moved on from it (retire) and each chunk handed out of it (hold) has been
  * given back (release) by a consumer that no longer reads it, i.e. after a
- * socket write completed. Chunks never given back (a consumer that keeps or
- * forwards them elsewhere) just leave their slab to the garbage collector.
+ * socket write completed (stream-response.ts). Chunks never given back (a
+ * consumer that keeps or forwards them elsewhere) just leave their slab to
+ * the garbage collector.
  */
+
+/** Size of one read: of 256 KiB, 1 MiB and 4 MiB, 1 MiB relayed fastest. */
+export const SLAB_BYTES = 1024 * 1024;
+/** Slabs kept for reuse (8 MiB). */
+export const MAX_FREE_SLABS = 8;
 
 interface SlabState {
   slab: Buffer;
