@@ -5,6 +5,7 @@
  * instance (abandoned when every waiter left) or a claim on a part of a running
  * series download (settled when its part lands or the series answer ends).
  */
+import { abortReason } from '../upstream/errors.js';
 import type { EdgeInstance, InstanceUids } from './types.js';
 
 export interface Download {
@@ -22,11 +23,6 @@ export interface SeriesClaim {
 }
 
 export const keyOf = (u: InstanceUids) => `${u.study}/${u.series}/${u.instance}`;
-
-/** The caller's abort as an Error named AbortError (what isAbortError() and callers look for). */
-export function abortReason(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted.', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
-}
 
 export class InflightDownloads {
   private readonly byKey = new Map<string, Download>();

@@ -9,7 +9,8 @@
  */
 import { EdgeClosedError, EdgeSeriesPartMissingError } from './errors.js';
 import type { DownloadedInstance } from './download.js';
-import { abortReason, type SeriesClaim } from './inflight.js';
+import { abortReason } from '../upstream/errors.js';
+import type { SeriesClaim } from './inflight.js';
 import { downloadSeries, type SeriesDownloadDeps } from './series-download.js';
 import type { EdgeInstance, InstanceUids, SeriesFetchOptions } from './types.js';
 

@@ -31,6 +31,16 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** An Error with a stable `code` (what socket errors carry), for mapTransportError. */
+export function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** The caller's abort as an Error named AbortError (what isAbortError() and callers look for). */
+export function abortReason(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted.', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
 export function isAbortError(err: unknown): boolean {
   const e = err as { name?: string; code?: string };
   return e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED' || err instanceof undiciErrors.RequestAbortedError;

@@ -12,6 +12,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { GatewayConfig } from '../config/schema.js';
+import { codedError } from './errors.js';
 
 export interface StreamedResponse {
   statusCode: number;
@@ -29,10 +30,6 @@ export interface StreamRequest {
   path: string;
   headers: Record<string, string>;
   signal?: AbortSignal;
-}
-
-function timeoutError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
 }
 
 /** The transport of stream(): send one GET, get its streamed answer; close() ends those still open. */
@@ -65,8 +62,8 @@ export class StreamTransport implements StreamSender {
         signal: req.signal,
       });
       // Until the headers arrive, the headers timeout applies; then the idle (body) timeout.
-      const headersTimer = setTimeout(() => outgoing.destroy(timeoutError('UND_ERR_HEADERS_TIMEOUT', 'upstream headers timeout')), this.config.headersTimeoutMs);
-      outgoing.setTimeout(this.config.bodyTimeoutMs, () => outgoing.destroy(timeoutError('UND_ERR_BODY_TIMEOUT', 'upstream body timeout')));
+      const headersTimer = setTimeout(() => outgoing.destroy(codedError('UND_ERR_HEADERS_TIMEOUT', 'upstream headers timeout')), this.config.headersTimeoutMs);
+      outgoing.setTimeout(this.config.bodyTimeoutMs, () => outgoing.destroy(codedError('UND_ERR_BODY_TIMEOUT', 'upstream body timeout')));
       outgoing.once('response', (res) => {
         clearTimeout(headersTimer);
         resolve({ statusCode: res.statusCode ?? 502, headers: res.headers, body: res });

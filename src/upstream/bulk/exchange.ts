@@ -13,6 +13,7 @@ import type { StreamedResponse } from '../stream-transport.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { MalformedResponseError, parseResponseHead, type BodyFraming } from './response-head.js';
 import type { SlabPool } from '../../http/slab-pool.js';
+import { abortReason, codedError } from '../errors.js';
 
 /** A new slab is taken when less than this is left in the current one. */
 const MIN_READ_BYTES = 64 * 1024;
@@ -23,15 +24,6 @@ export interface ExchangeOptions {
   signal?: AbortSignal | undefined;
   /** Where the read slabs come from; body chunks are held in it until the consumer releases them. */
   slabs: SlabPool;
-}
-
-function coded(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-/** What node:http throws for an aborted request: recognised by isAbortError. */
-export function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason as unknown });
 }
 
 export class BulkExchange {
@@ -53,11 +45,11 @@ export class BulkExchange {
   private resolve!: (res: StreamedResponse) => void;
   private reject!: (err: Error) => void;
   private readonly headersTimer: NodeJS.Timeout;
-  private readonly onAbort = () => this.fail(abortError(this.options.signal!));
+  private readonly onAbort = () => this.fail(abortReason(this.options.signal!));
 
   constructor(private readonly options: ExchangeOptions) {
     this.slab = options.slabs.take();
-    this.headersTimer = setTimeout(() => this.fail(coded('UND_ERR_HEADERS_TIMEOUT', 'upstream headers timeout')), options.headersTimeoutMs);
+    this.headersTimer = setTimeout(() => this.fail(codedError('UND_ERR_HEADERS_TIMEOUT', 'upstream headers timeout')), options.headersTimeoutMs);
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -88,7 +80,7 @@ export class BulkExchange {
     this.socket = socket;
     socket.on('error', (err) => this.fail(err));
     socket.on('end', () => this.onEnd());
-    socket.on('close', () => this.fail(coded('UND_ERR_SOCKET', 'connection closed by the archive')));
+    socket.on('close', () => this.fail(codedError('UND_ERR_SOCKET', 'connection closed by the archive')));
     return new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -116,7 +108,7 @@ export class BulkExchange {
     if (head.framing.kind === 'length') this.left = head.framing.length;
     if (head.framing.kind === 'chunked') this.decoder = new ChunkedDecoder();
     this.body = this.newBody();
-    this.socket!.setTimeout(this.options.bodyTimeoutMs, () => this.fail(coded('UND_ERR_BODY_TIMEOUT', 'upstream body timeout')));
+    this.socket!.setTimeout(this.options.bodyTimeoutMs, () => this.fail(codedError('UND_ERR_BODY_TIMEOUT', 'upstream body timeout')));
     this.settled = true;
     const slabs = this.options.slabs;
     this.resolve({ statusCode: head.status, headers: head.headers, body: this.body, release: (chunk) => slabs.release(chunk) });
@@ -174,7 +166,7 @@ export class BulkExchange {
 
   private onEnd(): void {
     if (this.framing?.kind === 'close') this.finish();
-    else this.fail(coded('UND_ERR_SOCKET', this.framing ? 'the archive closed the connection in the middle of the body' : 'the archive closed the connection before answering'));
+    else this.fail(codedError('UND_ERR_SOCKET', this.framing ? 'the archive closed the connection in the middle of the body' : 'the archive closed the connection before answering'));
   }
 
   /** The whole body arrived. */

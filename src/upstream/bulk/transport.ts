@@ -14,7 +14,8 @@
 import net from 'node:net';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { StreamedResponse, StreamRequest } from '../stream-transport.js';
-import { BulkExchange, abortError } from './exchange.js';
+import { abortReason, codedError } from '../errors.js';
+import { BulkExchange } from './exchange.js';
 import { MAX_FREE_SLABS, SLAB_BYTES, SlabPool } from '../../http/slab-pool.js';
 
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -43,12 +44,12 @@ export class BulkHttpTransport {
   }
 
   send(req: StreamRequest): Promise<StreamedResponse> {
-    if (req.signal?.aborted) return Promise.reject(abortError(req.signal));
+    if (req.signal?.aborted) return Promise.reject(abortReason(req.signal));
     const head = requestHead(this.url, req);
     const exchange = new BulkExchange({ headersTimeoutMs: this.config.headersTimeoutMs, bodyTimeoutMs: this.config.bodyTimeoutMs, signal: req.signal, slabs: this.slabs });
     const socket = net.connect({ host: this.url.hostname, port: Number(this.url.port || 80), onread: exchange.onread });
     this.sockets.add(socket);
-    const connectTimer = setTimeout(() => socket.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), this.config.connectTimeoutMs);
+    const connectTimer = setTimeout(() => socket.destroy(codedError('UND_ERR_CONNECT_TIMEOUT', 'upstream connect timeout')), this.config.connectTimeoutMs);
     socket.once('connect', () => clearTimeout(connectTimer));
     socket.once('close', () => {
       clearTimeout(connectTimer);
