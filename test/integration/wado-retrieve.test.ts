@@ -122,6 +122,24 @@ test('an upstream that dies mid-stream resets the client connection', async (t) 
   }
 });
 
+test('an upstream body broken in the same read as its head is a 502, not a cut connection', async (t) => {
+  const fake = await startFakeUpstream((req) => {
+    // Raw bytes: a chunked answer whose first chunk size is not hexadecimal.
+    req.socket.end('HTTP/1.1 200 OK\r\nContent-Type: multipart/related; type="application/dicom"; boundary=XYZ\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n--XYZ\r\n');
+  });
+  const gw = await startGateway(fake.url, { upstream: { retries: 0 } });
+  try {
+    const res = await request(`${gw.url}/studies/1.2.3`, { headers: { accept: ANY_TS } });
+    const problem = (await res.body.json()) as { code: string; detail: string };
+    t.is(res.statusCode, 502);
+    t.is(problem.code, 'UPSTREAM_BAD_RESPONSE');
+    t.regex(problem.detail, /malformed HTTP response/);
+  } finally {
+    await gw.close();
+    await fake.close();
+  }
+});
+
 test('an upstream body that ends cleanly without the closing delimiter is not passed off as complete', async (t) => {
   const fake = await startFakeUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=XYZ', connection: 'close' });

@@ -18,6 +18,7 @@ import { MAX_FREE_SLABS, SLAB_BYTES, SlabPool } from '../../http/slab-pool.js';
 import { isArchiveOutage, withEdgeHint, withEdgeMissHint } from '../../edge/outage.js';
 import { retrieveFromEdge, type EdgeRetrieveRequest } from '../../edge/wado-retrieve.js';
 import type { EdgeMultipart } from '../../edge/multipart-body.js';
+import { upstreamBodyError } from '../../upstream/body-errors.js';
 import { clientAbortSignal, describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
 
 export function createRetrieveHandlers(services: GatewayServices) {
@@ -43,6 +44,9 @@ export function createRetrieveHandlers(services: GatewayServices) {
       res.body.resume();
       throw new UpstreamFailureError(upstream.name, `answered a retrieve with "${contentType}" instead of a multipart body.`, 502, 'UPSTREAM_BAD_RESPONSE');
     }
+    // The body already failed in the read that carried the head (a broken chunked coding, a
+    // reset): nothing was sent to the client yet, so it gets a 502, not a cut connection.
+    if (res.body.errored) throw upstreamBodyError(res.body.errored, upstream.name);
     ctx.status = 200;
     ctx.set('Content-Type', contentType);
     ctx.set('Cache-Control', 'private, no-cache');
