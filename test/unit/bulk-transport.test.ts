@@ -199,6 +199,24 @@ test('chunks given back are read into again; chunks kept are never overwritten',
   for (const { chunk, copy } of mixed.kept) t.true(chunk.equals(copy), 'a kept chunk still holds its bytes');
 });
 
+test('an IPv6 literal upstream is reached, with its brackets kept in the Host header', async (t) => {
+  let head = '';
+  const server = net.createServer((s) => s.once('data', (d: Buffer) => {
+    head = d.toString('latin1');
+    s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  }));
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => resolve(true));
+  });
+  if (!listening) return t.pass('no IPv6 loopback on this machine');
+  t.teardown(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const res = await new BulkHttpTransport(new URL(`http://[::1]:${port}/dicom-web`), CONFIG).send({ path: '/x', headers: {} });
+  t.is((await readAll(res)).toString(), 'ok');
+  t.regex(head, new RegExp(`\r\nHost: \\[::1\\]:${port}\r\n`));
+});
+
 test('a request head that could be split is refused before anything is sent', (t) => {
   const url = new URL('http://127.0.0.1:1/dicom-web');
   t.throws(() => requestHead(url, { path: '/x\r\nInjected: 1', headers: {} }), { instanceOf: TypeError });

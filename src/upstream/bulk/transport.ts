@@ -47,7 +47,8 @@ export class BulkHttpTransport {
     if (req.signal?.aborted) return Promise.reject(abortReason(req.signal));
     const head = requestHead(this.url, req);
     const exchange = new BulkExchange({ headersTimeoutMs: this.config.headersTimeoutMs, bodyTimeoutMs: this.config.bodyTimeoutMs, signal: req.signal, slabs: this.slabs });
-    const socket = net.connect({ host: this.url.hostname, port: Number(this.url.port || 80), onread: exchange.onread });
+    // URL.hostname keeps an IPv6 literal's brackets; net.connect wants the bare address.
+    const socket = net.connect({ host: this.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(this.url.port || 80), onread: exchange.onread });
     this.sockets.add(socket);
     const connectTimer = setTimeout(() => socket.destroy(codedError('UND_ERR_CONNECT_TIMEOUT', 'upstream connect timeout')), this.config.connectTimeoutMs);
     socket.once('connect', () => clearTimeout(connectTimer));
