@@ -6,7 +6,7 @@ import { BulkHttpTransport, requestHead } from '../../src/upstream/bulk/transpor
 import type { GatewayConfig } from '../../src/config/schema.js';
 import type { StreamedResponse } from '../../src/upstream/stream-transport.js';
 
-const CONFIG = { connectTimeoutMs: 2000, headersTimeoutMs: 300, bodyTimeoutMs: 2000 } as GatewayConfig['upstream'];
+const CONFIG = { connections: 4, connectTimeoutMs: 2000, headersTimeoutMs: 300, bodyTimeoutMs: 2000 } as GatewayConfig['upstream'];
 
 interface RawServer {
   url: URL;
@@ -215,6 +215,28 @@ test('an IPv6 literal upstream is reached, with its brackets kept in the Host he
   const res = await new BulkHttpTransport(new URL(`http://[::1]:${port}/dicom-web`), CONFIG).send({ path: '/x', headers: {} });
   t.is((await readAll(res)).toString(), 'ok');
   t.regex(head, new RegExp(`\r\nHost: \\[::1\\]:${port}\r\n`));
+});
+
+test('at most upstream.connections sockets: the next request waits for one to close, or for its abort or time-out', async (t) => {
+  const server = await rawServer((s) => s.write(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n'), pattern(50_000)])));
+  t.teardown(() => server.close());
+  const transport = new BulkHttpTransport(server.url, { ...CONFIG, connections: 1, headersTimeoutMs: 1000 });
+  const first = await transport.send({ path: '/a', headers: {} });
+  const second = transport.send({ path: '/b', headers: {} });
+  await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(transport.connections, { active: 1, waiting: 1 });
+  t.is(server.requests.length, 1, 'the second request waits for a socket');
+  const aborted = new AbortController();
+  const third = transport.send({ path: '/c', headers: {}, signal: aborted.signal });
+  aborted.abort();
+  t.is((await t.throwsAsync(third))?.name, 'AbortError');
+  first.body.destroy(); // the first socket closes: the second one gets its turn
+  const res = await second;
+  t.is(res.statusCode, 200);
+  t.is(server.requests.length, 2);
+  const late = transport.send({ path: '/d', headers: {} }); // res still holds the only socket
+  t.is((await t.throwsAsync<NodeJS.ErrnoException>(late))?.code, 'UND_ERR_HEADERS_TIMEOUT');
+  res.body.destroy();
 });
 
 test('a request head that could be split is refused before anything is sent', (t) => {

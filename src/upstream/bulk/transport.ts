@@ -8,7 +8,8 @@
  * reused memory (../../http/slab-pool.ts) it costs 0.41 ms per MB and reaches 0.76x
  * (bench/README.md, "Bulk transport").
  * One request per connection (`Connection: close`): these answers are large,
- * and Orthanc closes the connection after them anyway. Plain http:// only;
+ * and Orthanc closes the connection after them anyway. At most
+ * `upstream.connections` such sockets at once (socket-gate.ts). Plain http:// only;
  * https:// upstreams use node:http (../stream-transport.ts).
  */
 import net from 'node:net';
@@ -16,6 +17,7 @@ import type { GatewayConfig } from '../../config/schema.js';
 import type { StreamedResponse, StreamRequest } from '../stream-transport.js';
 import { abortReason, codedError } from '../errors.js';
 import { BulkExchange } from './exchange.js';
+import { SocketGate } from './socket-gate.js';
 import { MAX_FREE_SLABS, SLAB_BYTES, SlabPool } from '../../http/slab-pool.js';
 
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -38,15 +40,25 @@ export function requestHead(url: URL, req: StreamRequest): string {
 export class BulkHttpTransport {
   private readonly sockets = new Set<net.Socket>();
   private readonly slabs = new SlabPool(SLAB_BYTES, MAX_FREE_SLABS);
+  private readonly gate: SocketGate;
 
   constructor(private readonly url: URL, private readonly config: GatewayConfig['upstream']) {
     if (url.protocol !== 'http:') throw new TypeError('the bulk transport speaks plain http:// only');
+    this.gate = new SocketGate(config.connections);
   }
 
-  send(req: StreamRequest): Promise<StreamedResponse> {
-    if (req.signal?.aborted) return Promise.reject(abortReason(req.signal));
+  async send(req: StreamRequest): Promise<StreamedResponse> {
+    if (req.signal?.aborted) throw abortReason(req.signal);
     const head = requestHead(this.url, req);
-    const exchange = new BulkExchange({ headersTimeoutMs: this.config.headersTimeoutMs, bodyTimeoutMs: this.config.bodyTimeoutMs, signal: req.signal, slabs: this.slabs });
+    const started = Date.now();
+    await this.gate.acquire(req.signal, this.config.headersTimeoutMs);
+    // The headers time-out counts the wait for a connection too.
+    return this.exchange(req, head, Math.max(1, this.config.headersTimeoutMs - (Date.now() - started)));
+  }
+
+  /** One request on a new socket; its gate slot is given back when the socket closes. */
+  private exchange(req: StreamRequest, head: string, headersTimeoutMs: number): Promise<StreamedResponse> {
+    const exchange = new BulkExchange({ headersTimeoutMs, bodyTimeoutMs: this.config.bodyTimeoutMs, signal: req.signal, slabs: this.slabs });
     // URL.hostname keeps an IPv6 literal's brackets; net.connect wants the bare address.
     const socket = net.connect({ host: this.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(this.url.port || 80), onread: exchange.onread });
     this.sockets.add(socket);
@@ -55,9 +67,15 @@ export class BulkHttpTransport {
     socket.once('close', () => {
       clearTimeout(connectTimer);
       this.sockets.delete(socket);
+      this.gate.release();
     });
     socket.write(head, 'latin1');
     return exchange.attach(socket);
+  }
+
+  /** Sockets open and requests waiting for one. */
+  get connections(): { active: number; waiting: number } {
+    return this.gate.counts;
   }
 
   /** Ends every exchange still open (shutdown). */
