@@ -139,10 +139,10 @@ export class MultipartScanner {
     if (buf.length < 2) return this.wait();
     const empty = buf[0] === 0x0d && buf[1] === 0x0a;
     const blank = empty ? 0 : buf.indexOf(HEADER_END);
-    if (blank === -1) {
-      if (buf.length > this.maxHeaderBytes) throw new MultipartFormatError(`part headers longer than ${this.maxHeaderBytes} bytes (or no blank line after them)`);
-      return this.wait();
+    if (blank > this.maxHeaderBytes || (blank === -1 && buf.length > this.maxHeaderBytes)) {
+      throw new MultipartFormatError(`part headers longer than ${this.maxHeaderBytes} bytes (or no blank line after them)`);
     }
+    if (blank === -1) return this.wait();
     this.events.push({ kind: 'part', headers: empty ? {} : parseHeaderBlock(buf.subarray(0, blank)), index: this.index++ });
     this.buf = buf.subarray(empty ? 2 : blank + 4);
     this.state = 'body';

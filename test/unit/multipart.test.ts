@@ -42,3 +42,10 @@ test('a failing part handler rejects the whole read', async (t) => {
   const raw = body('b', ['x', 'y']);
   await t.throwsAsync(readMultipart(Readable.from([raw]), 'b', { onPart: () => { throw new Error('no'); } }), { message: 'no' });
 });
+
+test('a part header block above maxHeaderBytes (16 KiB by default) is refused, not buffered', async (t) => {
+  const head = `--b\r\nContent-Type: application/dicom\r\nX-Padding: ${'x'.repeat(17 * 1024)}\r\n\r\nbody\r\n--b--\r\n`;
+  await t.throwsAsync(collect(Readable.from([Buffer.from(head)]), 'b'), { message: /part headers longer than 16384 bytes/ });
+  const small = `--b\r\nContent-Type: application/dicom\r\nX-Padding: ${'x'.repeat(200)}\r\n\r\nbody\r\n--b--\r\n`;
+  await t.throwsAsync(readMultipart(Readable.from([Buffer.from(small)]), 'b', { maxHeaderBytes: 100, onPart: (p) => void p.body.resume() }), { message: /longer than 100 bytes/ });
+});
