@@ -162,6 +162,7 @@ export class EdgeCacheImpl implements EdgeCache {
       }
       const row: EdgeInstanceRow = { ...uids, file, size: got.size, sha256: got.sha256, transferSyntax: got.transferSyntax, sopClass: got.sopClass, storedAt: new Date().toISOString() };
       const { replaced, newStudy } = await this.repo.insertInstance(row, this.space.stamp());
+      this.integrity.wrote(file);
       this.space.count({ bytes: got.size - (replaced?.size ?? 0), instances: replaced ? 0 : 1, studies: newStudy ? 1 : 0 });
       if (replaced) await this.files.remove(replaced.file);
       return this.toEdge(row);

@@ -1,6 +1,9 @@
 /**
  * Checksums before serving (edge.verify): 'always' re-hashes a file before each
- * serve, 'once' before its first serve in this process. A file that is gone or
+ * serve, 'once' before its first serve in this process, unless this process
+ * wrote it: its hash was then computed from the bytes written, and the crash
+ * that an unsynced file (files.ts) would not survive cannot have come between
+ * (a restart forgets what was written). A file that is gone or
  * whose SHA-256 differs from the one computed while it was written is dropped
  * (row and file), counted as corrupt and logged; the caller treats it as a miss.
  * Concurrent checks of one file share one read.
@@ -49,6 +52,11 @@ export class EdgeIntegrity {
     await this.files.remove(ref.file);
     this.report(body ? 'checksum mismatch' : 'file missing', { study, file: ref.file });
     return false;
+  }
+
+  /** This process has just written `file`, hashing the bytes it wrote: with 'once', its first serve needs no check. */
+  wrote(file: string): void {
+    if (this.policy === 'once') this.verified.add(file);
   }
 
   forget(file: string): void {

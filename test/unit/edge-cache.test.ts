@@ -187,20 +187,28 @@ test('a damaged file is not served: dropped, counted, and fetched again', async 
   t.is(fake.requests.length, 2);
 });
 
-test('verify "once" checks a file before its first serve in each process', async (t) => {
-  const instances = study(1);
+test('verify "once" checks a file before its first serve in each process, unless this process wrote it', async (t) => {
+  const instances = study(2);
   const first = await setup(t, instances, { verify: 'once' });
   let h = first.h;
   t.teardown(() => h.close());
-  const stored = await h.edge.fetchInstance(uidsOf(instances[0]!));
-  t.truthy(await h.edge.getInstance(uidsOf(instances[0]!)), 'first serve: checked and intact');
-  const bytes = await readFile(stored.path);
-  bytes[200]! ^= 0xff;
-  await writeFile(stored.path, bytes);
-  t.truthy(await h.edge.getInstance(uidsOf(instances[0]!)), 'not checked again in this process');
+  const [a, b] = [uidsOf(instances[0]!), uidsOf(instances[1]!)];
+  const written = await h.edge.fetchInstance(a);
+  await h.edge.fetchInstance(b);
+  const damage = async (file: string) => {
+    const bytes = await readFile(file);
+    bytes[200]! ^= 0xff;
+    await writeFile(file, bytes);
+  };
+  await damage(written.path);
+  t.truthy(await h.edge.getInstance(a), 'written by this process, hashed while written: not read again');
   h = await h.reopen();
-  t.is(await h.edge.getInstance(uidsOf(instances[0]!)), undefined, 'checked again after a restart');
+  t.is(await h.edge.getInstance(a), undefined, 'checked after a restart');
   t.is(h.edge.stats().corrupt, 1);
+  const intact = await h.edge.getInstance(b);
+  t.truthy(intact, 'after a restart: checked and intact');
+  await damage(intact!.path);
+  t.truthy(await h.edge.getInstance(b), 'not checked again in this process');
 });
 
 test('after a restart the index is back; rows without files are dropped, stray files removed', async (t) => {
