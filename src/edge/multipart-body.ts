@@ -13,7 +13,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { closingDelimiter, newBoundary, partHeader } from '../http/multipart.js';
 import { multipartContentType } from '../http/retrieve-negotiation.js';
-import type { SlabPool } from '../http/slab-pool.js';
+import { SlabCursor, type SlabPool } from '../http/slab-pool.js';
 import type { EdgeInstance } from './types.js';
 
 export interface EdgeMultipart {
@@ -31,26 +31,23 @@ function headerOf(boundary: string, instance: EdgeInstance, first: boolean): Buf
 }
 
 /**
- * Streams one file into slabs, failing if it is not the size the index recorded
- * (the client must then see a cut, not a short part). Each read asks for one
- * byte more than is left, so that a longer file shows in the same read.
+ * Streams one file into the answer's slabs, failing if it is not the size the
+ * index recorded (the client must then see a cut, not a short part). Each read
+ * asks for one byte more than is left, so that a longer file shows in the same read.
  */
-async function* fileBytes(instance: EdgeInstance, slabs: SlabPool): AsyncGenerator<Buffer> {
+async function* fileBytes(instance: EdgeInstance, reads: SlabCursor, slabs: SlabPool): AsyncGenerator<Buffer> {
   const file = await open(instance.path, 'r');
   try {
     let bytes = 0;
     for (;;) {
-      const slab = slabs.take();
-      const wanted = Math.min(slab.length, instance.size - bytes + 1);
-      const { bytesRead } = await file.read(slab, 0, wanted, bytes).catch((err: unknown) => {
-        slabs.retire(slab);
-        throw err;
-      });
-      const chunk = slab.subarray(0, Math.min(bytesRead, instance.size - bytes));
-      if (chunk.length > 0) slabs.hold(chunk);
-      slabs.retire(slab);
+      const space = reads.space();
+      const wanted = Math.min(space.length, instance.size - bytes + 1);
+      const { bytesRead } = await file.read(space, 0, wanted, bytes);
+      const chunk = space.subarray(0, Math.min(bytesRead, instance.size - bytes));
+      reads.advance(chunk.length);
       bytes += bytesRead;
       if (bytes > instance.size || bytesRead === 0) break;
+      slabs.hold(chunk);
       yield chunk;
       if (bytesRead < wanted) break; // a short read of a regular file: its end
     }
@@ -61,13 +58,19 @@ async function* fileBytes(instance: EdgeInstance, slabs: SlabPool): AsyncGenerat
 }
 
 async function* parts(boundary: string, instances: AsyncIterable<EdgeInstance> | Iterable<EdgeInstance>, slabs: SlabPool): AsyncGenerator<Buffer> {
-  let first = true;
-  for await (const instance of instances) {
-    yield headerOf(boundary, instance, first);
-    first = false;
-    yield* fileBytes(instance, slabs);
+  // One cursor for the whole answer: small files share a slab instead of pinning one each.
+  const reads = new SlabCursor(slabs);
+  try {
+    let first = true;
+    for await (const instance of instances) {
+      yield headerOf(boundary, instance, first);
+      first = false;
+      yield* fileBytes(instance, reads, slabs);
+    }
+    yield closingDelimiter(boundary);
+  } finally {
+    reads.close();
   }
-  yield closingDelimiter(boundary);
 }
 
 /**

@@ -81,3 +81,46 @@ export class SlabPool {
     if (this.free.length < this.maxFree) this.free.push(state.slab);
   }
 }
+
+/** A new slab is taken when less than this is left in the current one. */
+const MIN_FREE_BYTES = 64 * 1024;
+
+/**
+ * Consecutive reads into the free end of one slab, then the next: many small
+ * reads (a socket's, or small files one after another) share a slab, so what
+ * a slow reader pins is about what it has buffered, not one slab per chunk.
+ */
+export class SlabCursor {
+  private slab: Buffer | undefined;
+  private used = 0;
+
+  constructor(private readonly pool: SlabPool) {
+    this.slab = pool.take();
+  }
+
+  /** Where the next read goes: the current slab's free end (at least 64 KiB), or a new slab. */
+  space(): Buffer {
+    if (!this.slab) throw new Error('the slab cursor is closed');
+    if (this.slab.length - this.used < MIN_FREE_BYTES) {
+      this.pool.retire(this.slab);
+      this.slab = this.pool.take();
+      this.used = 0;
+    }
+    return this.slab.subarray(this.used);
+  }
+
+  /** `bytes` of the space were filled: the next read goes after them. */
+  advance(bytes: number): void {
+    this.used += bytes;
+  }
+
+  get closed(): boolean {
+    return this.slab === undefined;
+  }
+
+  /** Idempotent: the current slab is retired (reused once its held chunks are released). */
+  close(): void {
+    if (this.slab) this.pool.retire(this.slab);
+    this.slab = undefined;
+  }
+}

@@ -66,3 +66,14 @@ test('a file shorter or longer than the index says cuts the answer', async (t) =
     t.regex(err?.message ?? '', /edge file of instance 3\.0 has|ended before/);
   }
 });
+
+test('small files share slabs: a reader that holds every chunk pins about what it read, not a slab per file', async (t) => {
+  const held = await files(t, Array.from({ length: 200 }, () => 4096));
+  const answer = edgeMultipart(held.map((h) => h.instance), '*', () => undefined, new SlabPool(MiB, 4));
+  const memories = new Set<ArrayBufferLike>();
+  answer.body.on('data', (chunk: Buffer) => chunk.length === 4096 && memories.add(chunk.buffer)); // file bytes, not part headers
+  const { parts } = await readAnswer(answer, false);
+  t.is(parts.length, 200);
+  t.true(parts.every((p, i) => p.equals(held[i]!.data)));
+  t.true(memories.size <= 3, `${memories.size} slabs for 200 files of 4 KiB`);
+});

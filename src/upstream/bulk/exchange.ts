@@ -12,11 +12,11 @@ import { Readable } from 'node:stream';
 import type { StreamedResponse } from '../stream-transport.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { MalformedResponseError, parseResponseHead, type BodyFraming } from './response-head.js';
-import type { SlabPool } from '../../http/slab-pool.js';
+import { SlabCursor, type SlabPool } from '../../http/slab-pool.js';
 import { abortReason, codedError } from '../errors.js';
 
-/** A new slab is taken when less than this is left in the current one. */
-const MIN_READ_BYTES = 64 * 1024;
+/** Where a read would land once the exchange is over (none should: the socket is closed by then). */
+const SCRATCH_BYTES = 64 * 1024;
 
 export interface ExchangeOptions {
   headersTimeoutMs: number;
@@ -28,10 +28,8 @@ export interface ExchangeOptions {
 
 export class BulkExchange {
   private socket: net.Socket | undefined;
-  /** The slab being read into; undefined once given back to the pool (the exchange is over). */
-  private slab: Buffer | undefined;
-  private used = 0;
-  /** Where a read would land after the slab was given back (none should happen: the socket is closed by then). */
+  /** Where the reads go; closed once the exchange is over. */
+  private readonly reads: SlabCursor;
   private scratch: Buffer | undefined;
   private pending: Buffer | undefined;
   private framing: BodyFraming | undefined;
@@ -48,7 +46,7 @@ export class BulkExchange {
   private readonly onAbort = () => this.fail(abortReason(this.options.signal!));
 
   constructor(private readonly options: ExchangeOptions) {
-    this.slab = options.slabs.take();
+    this.reads = new SlabCursor(options.slabs);
     this.headersTimer = setTimeout(() => this.fail(codedError('UND_ERR_HEADERS_TIMEOUT', 'upstream headers timeout')), options.headersTimeoutMs);
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -56,16 +54,11 @@ export class BulkExchange {
   /** The socket's `onread`: where each read lands, and what is done with it. */
   readonly onread = {
     buffer: (): Buffer => {
-      if (!this.slab) return (this.scratch ??= Buffer.allocUnsafe(MIN_READ_BYTES));
-      if (this.slab.length - this.used < MIN_READ_BYTES) {
-        this.options.slabs.retire(this.slab);
-        this.slab = this.options.slabs.take();
-        this.used = 0;
-      }
-      return this.slab.subarray(this.used);
+      if (this.reads.closed) return (this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES));
+      return this.reads.space();
     },
     callback: (bytes: number, buf: Buffer): boolean => {
-      this.used += bytes;
+      this.reads.advance(bytes);
       const chunk = buf.subarray(0, bytes);
       try {
         return this.framing ? this.onBody(chunk) : this.onHeadBytes(chunk);
@@ -194,8 +187,7 @@ export class BulkExchange {
 
   /** Idempotent: the slab goes back to the pool once, timers and the abort listener go. */
   private cleanup(): void {
-    if (this.slab) this.options.slabs.retire(this.slab);
-    this.slab = undefined;
+    this.reads.close();
     clearTimeout(this.headersTimer);
     this.socket?.setTimeout(0);
     this.options.signal?.removeEventListener('abort', this.onAbort);
