@@ -40,7 +40,7 @@ async function* fileBytes(instance: EdgeInstance, reads: SlabCursor, slabs: Slab
   try {
     let bytes = 0;
     for (;;) {
-      const space = reads.space();
+      const space = reads.space(instance.size - bytes + 1);
       const wanted = Math.min(space.length, instance.size - bytes + 1);
       const { bytesRead } = await file.read(space, 0, wanted, bytes);
       const chunk = space.subarray(0, Math.min(bytesRead, instance.size - bytes));

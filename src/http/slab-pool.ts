@@ -98,10 +98,15 @@ export class SlabCursor {
     this.slab = pool.take();
   }
 
-  /** Where the next read goes: the current slab's free end (at least 64 KiB), or a new slab. */
-  space(): Buffer {
+  /**
+   * Where the next read goes: the current slab's free end, or a new slab when
+   * less than 64 KiB is free there, or less than `wanted` (capped at a slab)
+   * while a new slab would take it in one read.
+   */
+  space(wanted = MIN_FREE_BYTES): Buffer {
     if (!this.slab) throw new Error('the slab cursor is closed');
-    if (this.slab.length - this.used < MIN_FREE_BYTES) {
+    const free = this.slab.length - this.used;
+    if (free < Math.max(MIN_FREE_BYTES, Math.min(wanted, this.pool.slabBytes))) {
       this.pool.retire(this.slab);
       this.slab = this.pool.take();
       this.used = 0;
