@@ -40,7 +40,7 @@ async function loadMultiFrame(orthancBaseUrl: string): Promise<InstanceRef> {
 function needs(ids: readonly string[]) {
   const any = (...wanted: string[]) => wanted.some((w) => ids.includes(w));
   return {
-    big: any('series-retrieve', 'rendered-cold', 'rendered-warm', 'stream-rss'),
+    big: any('study-retrieve', 'series-retrieve', 'rendered-cold', 'rendered-warm', 'stream-rss'),
     many: any('frame-cold', 'frame-warm', 'series-metadata-warm'),
     multi: any('multiframe-warm'),
     xa: any('xa-frames-warm', 'xa-frames-decoded-warm'),

@@ -18,6 +18,7 @@ import { qidoRoutes } from './dicomweb/qido/routes.js';
 import { renderedRoutes } from './dicomweb/wado/rendered/routes.js';
 import { wadoRoutes } from './dicomweb/wado/routes.js';
 import { frameRoutes } from './dicomweb/wado/frames/routes.js';
+import { createReadAhead } from './dicomweb/wado/read-ahead.js';
 import { stowRoutes } from './dicomweb/stow/routes.js';
 import type { GatewayServices } from './services.js';
 import { createSecurity, upstreamConnectOptions } from './security/index.js';
@@ -43,11 +44,13 @@ export interface Gateway extends GatewayServices {
 
 /** The transaction modules, in registration order (more specific routes first). */
 function routeModules(services: GatewayServices): RouteModule[] {
+  // Shared: frames of a stack and repeated series retrieves both read a series ahead into the edge.
+  const readAhead = createReadAhead(services);
   return [
     qidoRoutes(services),
     renderedRoutes(services),
-    wadoRoutes(services),
-    frameRoutes(services),
+    wadoRoutes(services, readAhead),
+    frameRoutes(services, readAhead),
     stowRoutes(services),
   ];
 }

@@ -46,6 +46,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'GATEWAY_WADO_RENDERED_MAX_INSTANCE_BYTES', path: ['wado', 'renderedMaxInstanceBytes'], kind: 'int' },
   { name: 'GATEWAY_WADO_RENDERED_MAX_AGE_SECONDS', path: ['wado', 'renderedMaxAgeSeconds'], kind: 'int' },
   { name: 'GATEWAY_WADO_READ_AHEAD_AFTER_INSTANCES', path: ['wado', 'readAheadAfterInstances'], kind: 'int' },
+  { name: 'GATEWAY_WADO_READ_AHEAD_AFTER_RETRIEVES', path: ['wado', 'readAheadAfterRetrieves'], kind: 'int' },
   { name: 'GATEWAY_WADO_READ_AHEAD_CONCURRENCY', path: ['wado', 'readAheadConcurrency'], kind: 'int' },
   { name: 'GATEWAY_WADO_READ_AHEAD_MAX_INSTANCES', path: ['wado', 'readAheadMaxInstances'], kind: 'int' },
   { name: 'GATEWAY_STOW_MAX_REQUEST_BYTES', path: ['stow', 'maxRequestBytes'], kind: 'int' },

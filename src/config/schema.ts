@@ -105,6 +105,8 @@ export const wadoSchema = z.strictObject({
   renderedMaxAgeSeconds: z.number().int().min(0),
   /** Frames of this many different instances of one series (within a minute) start a read-ahead of the series into the edge cache; 0 = never. */
   readAheadAfterInstances: z.number().int().min(0),
+  /** Retrieves of one series the archive answered (within ten minutes) that start a read-ahead of the series into the edge cache, so that the next ones are answered from disk; 0 = never. */
+  readAheadAfterRetrieves: z.number().int().min(0),
   /** Series read-aheads running at once. */
   readAheadConcurrency: z.number().int().min(1).max(16),
   /** Series with more instances are never read ahead. */

@@ -5,7 +5,8 @@
  * (§8.7.3.5; default Explicit VR Little Endian, `*` = as stored).
  * The upstream answer streams through in constant memory. What the edge cache
  * holds (src/edge/wado-retrieve.ts) is served from disk without asking the
- * archive, and instead of an error while the archive is down.
+ * archive, and instead of an error while the archive is down; a series the
+ * archive was asked for again and again is read into it (read-ahead.ts).
  */
 import type { Context } from 'koa';
 import type { GatewayServices } from '../../services.js';
@@ -20,8 +21,11 @@ import { retrieveFromEdge, type EdgeRetrieveRequest } from '../../edge/wado-retr
 import type { EdgeMultipart } from '../../edge/multipart-body.js';
 import { upstreamBodyError } from '../../upstream/body-errors.js';
 import { clientAbortSignal, describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
+import type { SeriesReadAhead } from './read-ahead.js';
 
-export function createRetrieveHandlers(services: GatewayServices) {
+const READ_AHEAD_SYNTAXES = new Set(['*', '1.2.840.10008.1.2.1']);
+
+export function createRetrieveHandlers(services: GatewayServices, readAhead?: SeriesReadAhead) {
   const { upstream, logger, edge } = services;
   // Read buffers of edge answers, reused once written to a client (http/slab-pool.ts).
   const slabs = new SlabPool(SLAB_BYTES, MAX_FREE_SLABS);
@@ -51,6 +55,10 @@ export function createRetrieveHandlers(services: GatewayServices) {
     ctx.set('Content-Type', contentType);
     ctx.set('Cache-Control', 'private, no-cache');
     streamToClient(ctx, res.body, { boundary, log: logger, release: res.release });
+    // A series asked for again and again is read into the edge once (read-ahead.ts), if
+    // the edge could then answer: it never transcodes, and most series are stored either
+    // as they are or in Explicit VR Little Endian (the default, PS3.18 §8.7.3.5.2).
+    if (resource.series && !resource.instance && READ_AHEAD_SYNTAXES.has(choice.transferSyntax)) readAhead?.noteRetrieve(resource.study, resource.series);
   }
 
   function fromEdge(ctx: Context, answer: EdgeMultipart): void {

@@ -6,9 +6,10 @@ import type { RouteModule } from '../routes.js';
 import type { GatewayServices } from '../../services.js';
 import { createRetrieveHandlers } from './retrieve.js';
 import { createMetadataHandlers } from './metadata.js';
+import type { SeriesReadAhead } from './read-ahead.js';
 
-export function wadoRoutes(services: GatewayServices): RouteModule {
-  const retrieve = createRetrieveHandlers(services);
+export function wadoRoutes(services: GatewayServices, readAhead?: SeriesReadAhead): RouteModule {
+  const retrieve = createRetrieveHandlers(services, readAhead);
   const metadata = createMetadataHandlers(services);
   return (router) => {
     router.get('/studies/:study', retrieve.handleRetrieveStudy);

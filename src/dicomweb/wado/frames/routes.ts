@@ -15,7 +15,7 @@ import { createFrameHandlers } from './handlers.js';
 import { describeInstance, type InstanceSummary } from './frame-index.js';
 import { FrameService } from './service.js';
 import { DecodedCopies } from './decoded-copies.js';
-import { SeriesReadAhead } from './read-ahead.js';
+import type { SeriesReadAhead } from '../read-ahead.js';
 import { EdgeFrameSource } from './edge-frames.js';
 
 const INSTANCE = '/studies/:study/series/:series/instances/:instance';
@@ -56,22 +56,9 @@ function createDecodedCopies(services: GatewayServices): DecodedCopies {
   return copies;
 }
 
-/** Series read-ahead into the edge cache for stacks being loaded; undefined when off (no edge cache, or wado.readAheadAfterInstances 0). */
-function createReadAhead(services: GatewayServices): SeriesReadAhead | undefined {
-  const { wado } = services.config;
-  const readAhead = new SeriesReadAhead(services.edge, services.upstream, {
-    afterInstances: wado.readAheadAfterInstances, concurrency: wado.readAheadConcurrency, maxInstances: wado.readAheadMaxInstances,
-  }, services.logger);
-  if (!readAhead.enabled) return undefined;
-  services.onClose.push(() => readAhead.close());
-  services.statusSources.seriesReadAhead = () => readAhead.stats();
-  services.metrics.addStatsGauges('series_read_ahead', 'Series read into the edge cache because a viewer loads their stack', () => ({ ...readAhead.stats() }));
-  return readAhead;
-}
-
-export function frameRoutes(services: GatewayServices, store = createInstanceStore(services)): RouteModule {
+export function frameRoutes(services: GatewayServices, readAhead?: SeriesReadAhead, store = createInstanceStore(services)): RouteModule {
   const copies = services.config.wado.decodedCacheMaxBytes > 0 ? createDecodedCopies(services) : undefined;
-  const frames = createFrameHandlers(new FrameService(services.upstream, store, services.logger, copies, createReadAhead(services), services.edge.enabled ? new EdgeFrameSource(services.edge) : undefined), services.config);
+  const frames = createFrameHandlers(new FrameService(services.upstream, store, services.logger, copies, readAhead, services.edge.enabled ? new EdgeFrameSource(services.edge) : undefined), services.config);
   const bulk = createBulkdataHandlers(new BulkdataService(services.upstream, store));
   return (router) => {
     router.get(`${INSTANCE}/frames/:frames`, frames.handleRetrieveInstanceFrames);

@@ -39,7 +39,7 @@ import { framesFromUpstream, type UpstreamFramesRequest } from './upstream.js';
 import { framesDecoded } from './decoded.js';
 import type { DecodedCopies } from './decoded-copies.js';
 import { canDecodeFrames, FrameDecodeError } from '../../../dicom/codecs/frame-decoder.js';
-import type { SeriesReadAhead } from './read-ahead.js';
+import type { SeriesReadAhead } from '../read-ahead.js';
 import type { EdgeFrameSource } from './edge-frames.js';
 
 export interface FrameRequest {
@@ -83,7 +83,7 @@ export class FrameService {
     }
     if (this.relayed.has(key)) return this.relayAlways(req);
     if (await this.store.heldLocally(req.uids)) return this.fromLocal(req);
-    this.readAhead?.note(req.uids);
+    this.readAhead?.noteFrame(req.uids);
     const firstSight = !this.seen.has(key);
     this.seen.set(key, true);
     const choice = firstSight && req.frames.length === 1 && req.frames[0] === 1 ? passThroughChoice(req.choices) : undefined;
