@@ -140,6 +140,25 @@ test('an upstream body broken in the same read as its head is a 502, not a cut c
   }
 });
 
+test('an upstream that fails after its head, before its first body byte, is a 502, not a cut connection', async (t) => {
+  const fake = await startFakeUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=XYZ' });
+    res.flushHeaders();
+    setTimeout(() => res.socket?.destroy(), 50);
+  });
+  const gw = await startGateway(fake.url, { upstream: { retries: 0 } });
+  try {
+    const res = await request(`${gw.url}/studies/1.2.3`, { headers: { accept: ANY_TS } });
+    const problem = (await res.body.json()) as { code: string; detail: string };
+    t.is(res.statusCode, 502);
+    t.is(problem.code, 'UPSTREAM_UNREACHABLE');
+    t.regex(problem.detail, /closed/);
+  } finally {
+    await gw.close();
+    await fake.close();
+  }
+});
+
 test('an upstream body that ends cleanly without the closing delimiter is not passed off as complete', async (t) => {
   const fake = await startFakeUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=XYZ', connection: 'close' });

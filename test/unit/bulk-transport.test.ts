@@ -111,11 +111,30 @@ test('a body cut short of its Content-Length, or reset mid-stream, is an error, 
   t.regex((await t.throwsAsync<NodeJS.ErrnoException>(readAll(b)))?.code ?? '', /^(ECONNRESET|UND_ERR_SOCKET)$/);
 });
 
-test('a broken chunk in the same read as the head fails the body, not the process', async (t) => {
-  const server = await rawServer((s) => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbroken'));
+test('an answer that fails before its first body byte fails the request itself: broken chunk, reset, silence', async (t) => {
+  const broken = await rawServer((s) => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbroken'));
+  const reset = await rawServer((s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Type: multipart/related; boundary=XYZ\r\n\r\n');
+    setTimeout(() => s.resetAndDestroy(), 30);
+  });
+  const silent = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n'));
+  t.teardown(() => Promise.all([broken.close(), reset.close(), silent.close()]));
+  const send = (url: URL, config = CONFIG) => new BulkHttpTransport(url, config).send({ path: '/x', headers: {} });
+  t.is((await t.throwsAsync<NodeJS.ErrnoException>(send(broken.url)))?.code, 'UPSTREAM_BAD_HTTP');
+  t.regex(String((await t.throwsAsync<NodeJS.ErrnoException>(send(reset.url)))?.code), /^(ECONNRESET|UND_ERR_SOCKET)$/);
+  t.is((await t.throwsAsync<NodeJS.ErrnoException>(send(silent.url, { ...CONFIG, bodyTimeoutMs: 100 })))?.code, 'UND_ERR_BODY_TIMEOUT');
+});
+
+test('a broken chunk after the first body bytes fails the body, not the process, even with nobody listening yet', async (t) => {
+  let answering: net.Socket | undefined;
+  const server = await rawServer((s) => {
+    answering = s;
+    s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+  });
   t.teardown(() => server.close());
   const res = await new BulkHttpTransport(server.url, CONFIG).send({ path: '/x', headers: {} });
-  await new Promise((r) => setImmediate(r)); // the error has been emitted by now; nobody was listening yet
+  answering!.end('zz\r\nbroken'); // only now: the answer was handed on with its first bytes
+  await new Promise((r) => setTimeout(r, 100)); // the error has been emitted by now; nobody was listening yet
   t.is((await t.throwsAsync<NodeJS.ErrnoException>(readAll(res)))?.code, 'UPSTREAM_BAD_HTTP');
 });
 

@@ -36,6 +36,8 @@ export class BulkExchange {
   private left = 0;
   private decoder: ChunkedDecoder | undefined;
   private body: Readable | undefined;
+  /** The parsed head with its body, until announce() hands it on. */
+  private answer: StreamedResponse | undefined;
   private paused = false;
   private settled = false;
   /** The whole body arrived (or the exchange failed): nothing more is handed on. */
@@ -102,11 +104,22 @@ export class BulkExchange {
     if (head.framing.kind === 'chunked') this.decoder = new ChunkedDecoder();
     this.body = this.newBody();
     this.socket!.setTimeout(this.options.bodyTimeoutMs, () => this.fail(codedError('UND_ERR_BODY_TIMEOUT', 'upstream body timeout')));
-    this.settled = true;
     const slabs = this.options.slabs;
-    this.resolve({ statusCode: head.status, headers: head.headers, body: this.body, release: (chunk) => slabs.release(chunk) });
+    this.answer = { statusCode: head.status, headers: head.headers, body: this.body, release: (chunk) => slabs.release(chunk) };
     if (this.framing.kind === 'length' && this.left === 0) this.finish();
     return rest.length > 0 ? this.onBody(rest) : true;
+  }
+
+  /**
+   * The response is handed on with its first body bytes (or its end), not with
+   * its head: an archive that fails in between (a reset, a body time-out) then
+   * fails the request itself, and the client gets a 502/504 instead of a 200
+   * cut short before its first byte.
+   */
+  private announce(): void {
+    if (this.settled || !this.answer) return;
+    this.settled = true;
+    this.resolve(this.answer);
   }
 
   private newBody(): Readable {
@@ -154,7 +167,9 @@ export class BulkExchange {
   /** Every chunk handed on is held, so that its slab is reused only once the consumer released it. */
   private push(body: Readable, chunk: Buffer): boolean {
     this.options.slabs.hold(chunk);
-    return body.push(chunk);
+    const more = body.push(chunk);
+    this.announce();
+    return more;
   }
 
   private onEnd(): void {
@@ -167,6 +182,7 @@ export class BulkExchange {
     if (this.over) return;
     this.over = true;
     this.body!.push(null);
+    this.announce();
     this.cleanup();
     this.socket?.destroy();
   }
@@ -181,6 +197,7 @@ export class BulkExchange {
       return;
     }
     this.settled = true;
+    this.body?.destroy(err); // parsed but never handed on
     this.socket?.destroy();
     this.reject(err);
   }
