@@ -9,7 +9,7 @@
  * the gateway's CPU when it served prefetched studies (bench/README.md,
  * "Reading after a prefetch").
  */
-import { open } from 'node:fs/promises';
+import { close, open, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { closingDelimiter, newBoundary, partHeader } from '../http/multipart.js';
 import { multipartContentType } from '../http/retrieve-negotiation.js';
@@ -34,15 +34,18 @@ function headerOf(boundary: string, instance: EdgeInstance, first: boolean): Buf
  * Streams one file into the answer's slabs, failing if it is not the size the
  * index recorded (the client must then see a cut, not a short part). Each read
  * asks for one byte more than is left, so that a longer file shows in the same read.
+ * A plain descriptor with the callback API, closed without waiting: a
+ * FileHandle per file made serving a 200-file series cost 63-85 ms of gateway
+ * CPU, against 58-65 ms this way (bench/README.md, "Repeated series retrieves").
  */
 async function* fileBytes(instance: EdgeInstance, reads: SlabCursor, slabs: SlabPool): AsyncGenerator<Buffer> {
-  const file = await open(instance.path, 'r');
+  const fd = await new Promise<number>((resolve, reject) => open(instance.path, 'r', (err, opened) => (err ? reject(err) : resolve(opened))));
   try {
     let bytes = 0;
     for (;;) {
       const space = reads.space(instance.size - bytes + 1);
       const wanted = Math.min(space.length, instance.size - bytes + 1);
-      const { bytesRead } = await file.read(space, 0, wanted, bytes);
+      const bytesRead = await new Promise<number>((resolve, reject) => read(fd, space, 0, wanted, bytes, (err, n) => (err ? reject(err) : resolve(n))));
       const chunk = space.subarray(0, Math.min(bytesRead, instance.size - bytes));
       reads.advance(chunk.length);
       bytes += bytesRead;
@@ -53,7 +56,7 @@ async function* fileBytes(instance: EdgeInstance, reads: SlabCursor, slabs: Slab
     }
     if (bytes !== instance.size) throw new Error(`edge file of instance ${instance.instance} has ${bytes > instance.size ? 'more than ' : ''}${bytes} bytes, the index says ${instance.size}`);
   } finally {
-    await file.close();
+    close(fd, () => undefined);
   }
 }
 
