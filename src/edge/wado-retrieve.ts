@@ -4,7 +4,8 @@
  * - an instance the edge holds (or is downloading) whose stored transfer syntax
  *   is what the client accepts (`*` = as stored, §8.7.3.5.2, or the same UID);
  * - a series or study all of whose instances (per the stored metadata) the edge
- *   holds, a study only once marked complete;
+ *   holds, a study only once marked complete, and the archive (when it can be
+ *   asked) still lists just those;
  * - while a prefetch downloads the study, with `transfer-syntax=*`: the
  *   instances as they arrive, sharing those downloads (no second full fetch).
  * The edge never transcodes: a stored syntax the client did not accept is
@@ -25,6 +26,13 @@ export interface EdgeRetrieveRequest {
   whileArriving: boolean;
   /** Where the files are read into (reused once written to the client). */
   slabs: SlabPool;
+  /**
+   * For a whole series or study the edge holds: whether the archive still lists
+   * exactly these instances (archive-check.ts); false makes the edge step aside.
+   * Not asked for an instance (SOP instances are immutable) nor while a
+   * prefetch fills the study (its metadata was just read).
+   */
+  confirm?: (held: readonly EdgeInstance[]) => Promise<boolean>;
 }
 
 export type EdgeRetrieval =
@@ -59,7 +67,7 @@ export async function retrieveFromEdge(edge: EdgeCache, req: EdgeRetrieveRequest
   if (!edge.enabled) return undefined;
   if (req.instance) return instanceFromEdge(edge, req);
   const held = await edge.completeInstances(req.study, req.series);
-  if (held) return answerOf(edge, req, held);
+  if (held) return !req.confirm || (await req.confirm(held)) ? answerOf(edge, req, held) : undefined;
   if (!req.whileArriving || req.transferSyntax !== '*') return undefined;
   const listed = await edge.arrivingInstances(req.study, req.series);
   if (!listed) return undefined;

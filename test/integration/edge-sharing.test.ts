@@ -35,6 +35,13 @@ async function archive(instances: GeneratedInstance[], held: Set<string> = new S
   const gate = new Promise<void>((r) => (release = r));
   const fake = await startFakeUpstream((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '';
+    // QIDO-RS for the study or series with its instance count: what the gateway asks before the edge answers it whole.
+    const search = /^\/dicom-web\/studies(?:\/([^/?]+)\/series)?\?(?:Study|Series)InstanceUID=([^&]+)/.exec(url);
+    if (search) {
+      const held = instances.filter((i) => (search[1] ? i.seriesInstanceUid : i.studyInstanceUid) === search[2]);
+      const rows = held.length === 0 ? [] : [{ [search[1] ? '00201209' : '00201208']: { vr: 'IS', Value: [held.length] } }];
+      return void res.writeHead(200, { 'content-type': 'application/dicom+json' }).end(JSON.stringify(rows));
+    }
     const uid = url.split('/instances/')[1] ?? url.split('/series/')[1] ?? '';
     const found = instances.filter((i) => i.sopInstanceUid === uid || (!url.includes('/instances/') && i.seriesInstanceUid === uid));
     void (held.has(uid) ? gate : Promise.resolve()).then(() => {

@@ -16,6 +16,7 @@ import { useOrthanc } from '../support/orthanc-fixture.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import { getFrames, type FrameAnswer } from '../support/frames-expect.js';
 import { stowFiles } from '../fuzz/stow-client.js';
+import { loadIntoOrthanc } from '../../scripts/fixtures/load.js';
 
 const test = anyTest.serial as TestFn;
 
@@ -92,6 +93,30 @@ test('an instance stored through the gateway: the series comes from the archive 
     const after = await getFrames(seriesUrl(gw, '2.25.8201.3'), AS_STORED);
     t.is(servedBy(after), 'archive');
     t.is(sorted(after.parts.map((p) => p.body)), sorted([...stored('2.25.8201.3'), added.part10]));
+  } finally {
+    await gw.close();
+  }
+});
+
+test('an instance that reached the archive by another route: the edge steps aside, the archive answers with it, the series is read again', async (t) => {
+  const gw = await startGateway(fixture().orthanc.dicomWebUrl);
+  try {
+    for (let i = 0; i < 2; i++) await getFrames(seriesUrl(gw, '2.25.8201.2'), AS_STORED);
+    t.like(await settled(gw), { startedByRetrieves: 1, completed: 1 });
+    t.is(servedBy(await getFrames(seriesUrl(gw, '2.25.8201.2'), AS_STORED)), 'EDGE');
+    // A modality sends the third image straight to the PACS.
+    const added = generateStudy({ ...STUDY, series: [{ ...STUDY.series[1]!, instances: 3 }] })[2]!;
+    await loadIntoOrthanc(fixture().orthanc.baseUrl, [added.part10]);
+    const expected = sorted([...stored('2.25.8201.2'), added.part10]);
+    const after = await getFrames(seriesUrl(gw, '2.25.8201.2'), AS_STORED);
+    t.is(servedBy(after), 'archive');
+    t.is(sorted(after.parts.map((p) => p.body)), expected);
+    // Asked for again, the series is read again (its read-ahead was forgotten with the study), with the new image.
+    await getFrames(seriesUrl(gw, '2.25.8201.2'), AS_STORED);
+    t.like(await settled(gw), { startedByRetrieves: 2, completed: 2 });
+    const again = await getFrames(seriesUrl(gw, '2.25.8201.2'), AS_STORED);
+    t.is(servedBy(again), 'EDGE');
+    t.is(sorted(again.parts.map((p) => p.body)), expected);
   } finally {
     await gw.close();
   }

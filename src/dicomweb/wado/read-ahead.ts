@@ -110,6 +110,17 @@ export class SeriesReadAhead {
     return true;
   }
 
+  /** The study changed (a store through the gateway, or the archive found to hold other instances): its series may be read again at once. */
+  forgetStudy(study: string): void {
+    const prefix = `${study}/`;
+    const forget = (memory: { keys(): IterableIterator<string>; delete(key: string): boolean }) => {
+      for (const key of [...memory.keys()]) if (key.startsWith(prefix)) memory.delete(key);
+    };
+    forget(this.asked);
+    forget(this.retrieved);
+    forget(this.handled);
+  }
+
   stats(): ReadAheadStats {
     return { ...this.counts, running: this.running.size };
   }
@@ -180,6 +191,7 @@ export function createReadAhead(services: GatewayServices): SeriesReadAhead | un
   }, services.logger);
   if (!readAhead.enabled) return undefined;
   services.onClose.push(() => readAhead.close());
+  services.onStudyChanged.push((study) => readAhead.forgetStudy(study));
   services.statusSources.seriesReadAhead = () => readAhead.stats();
   services.metrics.addStatsGauges('series_read_ahead', 'Series read into the edge cache because a viewer loads their stack or clients retrieve them again and again', () => ({ ...readAhead.stats() }));
   return readAhead;

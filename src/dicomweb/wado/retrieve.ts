@@ -9,7 +9,6 @@
  * archive was asked for again and again is read into it (read-ahead.ts).
  */
 import type { Context } from 'koa';
-import type { GatewayServices } from '../../services.js';
 import { NotAcceptableError, NotFoundError, UpstreamFailureError } from '../../http/errors.js';
 import { negotiateRetrieve, supportedMediaTypes, type RetrieveChoice } from '../../http/retrieve-negotiation.js';
 import { boundaryOf } from '../../http/multipart.js';
@@ -18,6 +17,9 @@ import { streamToClient } from '../../http/stream-response.js';
 import { MAX_FREE_SLABS, SLAB_BYTES, SlabPool } from '../../http/slab-pool.js';
 import { isArchiveOutage, withEdgeHint, withEdgeMissHint } from '../../edge/outage.js';
 import { retrieveFromEdge, type EdgeRetrieveRequest } from '../../edge/wado-retrieve.js';
+import { archiveAgreement } from '../../edge/archive-check.js';
+import type { EdgeInstance } from '../../edge/types.js';
+import { notifyStudyChanged, type GatewayServices } from '../../services.js';
 import type { EdgeMultipart } from '../../edge/multipart-body.js';
 import { upstreamBodyError } from '../../upstream/body-errors.js';
 import { clientAbortSignal, describe, resourceOf, resourcePath, type WadoResource } from './resource.js';
@@ -72,12 +74,21 @@ export function createRetrieveHandlers(services: GatewayServices, readAhead?: Se
     if (answer.length !== undefined) ctx.length = answer.length;
   }
 
+  /** Whether the edge's whole series or study is still the archive's; when not, what the gateway holds of the study goes. */
+  async function stillCurrent(resource: WadoResource, held: readonly EdgeInstance[], signal: AbortSignal): Promise<boolean> {
+    const agreement = await archiveAgreement(upstream, resource, held, signal);
+    if (agreement !== 'changed') return true;
+    logger.info({ study: resource.study, series: resource.series, held: held.length }, 'the archive holds other instances than the edge cache; answering from the archive and dropping the gateway\'s copies of the study');
+    notifyStudyChanged(services, resource.study);
+    return false;
+  }
+
   async function retrieve(ctx: Context): Promise<void> {
     const resource = resourceOf(ctx);
     const choice = negotiateRetrieve(ctx.get('accept') || undefined, 'instances');
     const signal = clientAbortSignal(ctx);
     const edgeRequest: EdgeRetrieveRequest = { ...resource, transferSyntax: choice.transferSyntax, signal, whileArriving: true, slabs };
-    const held = await retrieveFromEdge(edge, edgeRequest).catch((err: unknown) => {
+    const held = await retrieveFromEdge(edge, { ...edgeRequest, confirm: (instances) => stillCurrent(resource, instances, signal) }).catch((err: unknown) => {
       // A shared download that failed, an edge too full: the archive path decides.
       if (signal.aborted) throw err;
       logger.debug({ err }, 'edge cache could not answer a retrieve; asking the archive');
