@@ -5,7 +5,7 @@
  *   is what the client accepts (`*` = as stored, §8.7.3.5.2, or the same UID);
  * - a series or study all of whose instances (per the stored metadata) the edge
  *   holds, a study only once marked complete, and the archive (when it can be
- *   asked) still lists just those;
+ *   asked) still counts as many;
  * - while a prefetch downloads the study, with `transfer-syntax=*`: the
  *   instances as they arrive, sharing those downloads (no second full fetch).
  * The edge never transcodes: a stored syntax the client did not accept is
@@ -27,8 +27,8 @@ export interface EdgeRetrieveRequest {
   /** Where the files are read into (reused once written to the client). */
   slabs: SlabPool;
   /**
-   * For a whole series or study the edge holds: whether the archive still lists
-   * exactly these instances (archive-check.ts); false makes the edge step aside.
+   * For a whole series or study the edge holds: whether the archive still holds
+   * as many instances (archive-check.ts); false makes the edge step aside.
    * Not asked for an instance (SOP instances are immutable) nor while a
    * prefetch fills the study (its metadata was just read).
    */

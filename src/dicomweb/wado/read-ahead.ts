@@ -27,7 +27,7 @@ export interface ReadAheadOptions {
   afterInstances: number;
   /** Retrieves of a series the archive answered (within ten minutes) that start its read-ahead; 0 = never. */
   afterRetrieves: number;
-  /** Read-aheads running at once; a series asked for meanwhile is not read ahead. */
+  /** Read-aheads running at once; a series that reaches its trigger meanwhile is read ahead when it is asked for again. */
   concurrency: number;
   /** Series with more instances are not read ahead. */
   maxInstances: number;

@@ -78,7 +78,7 @@ export function createRetrieveHandlers(services: GatewayServices, readAhead?: Se
   async function stillCurrent(resource: WadoResource, held: readonly EdgeInstance[], signal: AbortSignal): Promise<boolean> {
     const agreement = await archiveAgreement(upstream, resource, held, signal);
     if (agreement !== 'changed') return true;
-    logger.info({ study: resource.study, series: resource.series, held: held.length }, 'the archive holds other instances than the edge cache; answering from the archive and dropping the gateway\'s copies of the study');
+    logger.info({ study: resource.study, series: resource.series, held: held.length }, 'the archive counts other instances than the edge cache holds; answering from the archive and dropping the gateway\'s copies of the study');
     notifyStudyChanged(services, resource.study);
     return false;
   }
