@@ -55,12 +55,20 @@ export function chunksSource(chunks: readonly Buffer[]): ByteSource {
   };
 }
 
-const WINDOW_BYTES = 64 * 1024;
+/** First read of a file: most datasets' elements before the pixel data fit in it (a CT's in about 2 KB). */
+const FIRST_WINDOW_BYTES = 16 * 1024;
+/** Each further miss reads twice as much, up to this (long headers, RT structure sets). */
+const MAX_WINDOW_BYTES = 1024 * 1024;
 
-/** A FileHandle read through a 64 KiB window. The caller closes the handle. */
+/**
+ * A FileHandle read through a window that starts at 16 KiB and doubles with
+ * each read up to 1 MiB: a small image is indexed in one small read, a long
+ * header in few. The caller closes the handle.
+ */
 export function fileSource(handle: FileHandle, size: number): ByteSource {
   let windowStart = 0;
   let window = Buffer.alloc(0);
+  let windowBytes = FIRST_WINDOW_BYTES;
   return {
     size,
     async read(position, length) {
@@ -68,7 +76,8 @@ export function fileSource(handle: FileHandle, size: number): ByteSource {
       if (position >= windowStart && end <= windowStart + window.length) {
         return window.subarray(position - windowStart, end - windowStart);
       }
-      const want = Math.max(end - position, WINDOW_BYTES);
+      const want = Math.max(end - position, windowBytes);
+      windowBytes = Math.min(windowBytes * 2, MAX_WINDOW_BYTES);
       const buf = Buffer.allocUnsafe(Math.min(want, size - position));
       const { bytesRead } = await handle.read(buf, 0, buf.length, position);
       windowStart = position;

@@ -26,16 +26,16 @@ export class EdgeFrameSource {
   async entry(uids: InstanceUids): Promise<DiskEntry<InstanceSummary> | undefined> {
     const held = await this.edge.getInstance(uids);
     if (!held || held.transferSyntax === DEFLATED_EXPLICIT_VR_LE) return undefined;
-    return { path: held.path, size: held.size, meta: await this.index(held.path) };
+    return { path: held.path, size: held.size, meta: await this.index(held.path, held.size) };
   }
 
   /** Concurrent first requests for one file share one indexing. */
-  private index(file: string): Promise<InstanceSummary> {
+  private index(file: string, size: number): Promise<InstanceSummary> {
     const known = this.indexes.get(file);
     if (known) return Promise.resolve(known);
     let running = this.indexing.get(file);
     if (!running) {
-      running = describeUnchanged(file)
+      running = describeUnchanged(file, size)
         .then((summary) => {
           this.indexes.set(file, summary);
           return summary;

@@ -170,14 +170,15 @@ export async function describeInstance(file: string): Promise<InstanceSummary> {
  * Indexes a file that is not deflated, without changing it (another store's
  * file, such as the edge cache's). Throws Part10Error on an unreadable file.
  */
-export function describeUnchanged(file: string): Promise<InstanceSummary> {
-  return indexFile(file, false);
+export function describeUnchanged(file: string, size?: number): Promise<InstanceSummary> {
+  return indexFile(file, false, size);
 }
 
-async function indexFile(file: string, deflated: boolean): Promise<InstanceSummary> {
+/** `size`, when the caller knows it (the edge's index row), saves a stat. */
+async function indexFile(file: string, deflated: boolean, size?: number): Promise<InstanceSummary> {
   const handle = await open(file, 'r');
   try {
-    const index = await indexPart10(fileSource(handle, (await handle.stat()).size), { assumeInflated: deflated });
+    const index = await indexPart10(fileSource(handle, size ?? (await handle.stat()).size), { assumeInflated: deflated });
     return {
       transferSyntaxUid: index.transferSyntaxUid,
       littleEndian: index.encoding.littleEndian,
