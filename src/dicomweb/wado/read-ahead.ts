@@ -151,7 +151,7 @@ export class SeriesReadAhead {
     } catch (err) {
       if (signal.aborted) return;
       this.counts.failed++;
-      this.log.info({ err, study, series }, 'series read-ahead failed; its frames are asked from the archive one by one');
+      this.log.info({ err, study, series }, 'series read-ahead failed; the archive goes on answering its frames and retrieves');
     }
   }
 
