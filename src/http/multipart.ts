@@ -80,37 +80,77 @@ class PartFeed {
   }
 }
 
+/** Where one part's bytes go (readMultipartInto). */
+export interface PartSink {
+  /** The next piece of the part's body; a returned promise holds the reader until it settles. */
+  write(chunk: Buffer): void | Promise<void>;
+  /** The part's body ended; the next part is not read before this settles. */
+  end(): Promise<void>;
+  /** The read failed before the part's end (a malformed body, a source error, a failed write). */
+  abort(err: Error): void;
+}
+
+export interface ReadMultipartIntoOptions {
+  /** Largest header block of one part, in bytes (default 16 KiB). */
+  maxHeaderBytes?: number;
+  /** Called for each part in order, with its headers: where its body goes. May throw to stop the read. */
+  onPart(headers: PartHeaders): PartSink;
+}
+
 /**
- * Reads a multipart stream, handing each part to `onPart` one at a time
- * (the next part waits until the previous handler settled: backpressure).
- * Resolves with the number of parts once the closing delimiter was read (and
- * the source ended); rejects on a malformed or truncated stream, a source
- * error, or a handler that failed. The source is destroyed on failure.
+ * Reads a multipart stream into one sink per part, in order, without a stream
+ * per part: a sink that keeps its part in memory takes each piece in the same
+ * call (readMultipart's part streams cost a Readable and several promises per
+ * 64 KiB). Resolves with the number of parts once the closing delimiter was read
+ * (and the source ended); rejects on a malformed or truncated stream, a source
+ * error, or a sink that failed. The source is destroyed on failure.
  */
-export async function readMultipart(source: Readable, boundary: string, options: ReadMultipartOptions): Promise<number> {
+export async function readMultipartInto(source: Readable, boundary: string, options: ReadMultipartIntoOptions): Promise<number> {
   const scanner = new MultipartScanner(boundary, false, options.maxHeaderBytes ?? MAX_HEADER_BYTES);
-  let part: PartFeed | undefined;
+  let sink: PartSink | undefined;
   let count = 0;
+  const endPart = async () => {
+    const ending = sink;
+    sink = undefined; // a sink whose end fails has cleaned up after itself
+    await ending?.end();
+  };
   try {
     for await (const chunk of source) {
       for (const event of scanner.push(chunk as Buffer)) {
         if (event.kind === 'data') {
-          await part!.write(event.chunk);
+          const pending = sink!.write(event.chunk);
+          if (pending) await pending;
           continue;
         }
-        await part?.finish();
+        await endPart();
         count++;
-        part = new PartFeed(options.onPart, event.headers);
+        sink = options.onPart(event.headers);
       }
     }
     scanner.end();
-    await part?.finish();
+    await endPart();
     return count;
   } catch (err) {
-    part?.abort();
+    const error = err instanceof Error ? err : new Error(String(err));
+    sink?.abort(error);
     source.destroy();
-    throw err instanceof Error ? err : new Error(String(err));
+    throw error;
   }
+}
+
+/**
+ * Reads a multipart stream, handing each part to `onPart` as a stream, one at
+ * a time (the next part waits until the previous handler settled:
+ * backpressure). Same outcome as readMultipartInto.
+ */
+export function readMultipart(source: Readable, boundary: string, options: ReadMultipartOptions): Promise<number> {
+  return readMultipartInto(source, boundary, {
+    ...(options.maxHeaderBytes !== undefined && { maxHeaderBytes: options.maxHeaderBytes }),
+    onPart: (headers) => {
+      const feed = new PartFeed(options.onPart, headers);
+      return { write: (chunk) => feed.write(chunk), end: () => feed.finish(), abort: () => feed.abort() };
+    },
+  });
 }
 
 export function newBoundary(): string {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Readable } from 'node:stream';
-import { boundaryOf, closingDelimiter, partHeader, readMultipart } from '../../src/http/multipart.js';
+import { boundaryOf, closingDelimiter, partHeader, readMultipart, readMultipartInto, type PartSink } from '../../src/http/multipart.js';
 
 function body(boundary: string, parts: string[], close = true): Buffer {
   const chunks = parts.flatMap((p, i) => [partHeader(boundary, { 'Content-Type': 'application/dicom' }, i === 0), Buffer.from(p)]);
@@ -48,4 +48,54 @@ test('a part header block above maxHeaderBytes (16 KiB by default) is refused, n
   await t.throwsAsync(collect(Readable.from([Buffer.from(head)]), 'b'), { message: /part headers longer than 16384 bytes/ });
   const small = `--b\r\nContent-Type: application/dicom\r\nX-Padding: ${'x'.repeat(200)}\r\n\r\nbody\r\n--b--\r\n`;
   await t.throwsAsync(readMultipart(Readable.from([Buffer.from(small)]), 'b', { maxHeaderBytes: 100, onPart: (p) => void p.body.resume() }), { message: /longer than 100 bytes/ });
+});
+
+/** Sinks that record what they get; `slow` makes every write return a promise the test settles. */
+function recorder(slow = false) {
+  const events: string[] = [];
+  let waiting: Array<() => void> = [];
+  const onPart = (headers: Record<string, string>): PartSink => {
+    const index = events.filter((e) => e.startsWith('part')).length + 1;
+    events.push(`part ${index} ${headers['content-type']}`);
+    return {
+      write: (chunk) => {
+        events.push(`${index}:${chunk.toString()}`);
+        return slow ? new Promise<void>((r) => waiting.push(r)) : undefined;
+      },
+      end: async () => void events.push(`end ${index}`),
+      abort: (err) => void events.push(`abort ${index}: ${err.message}`),
+    };
+  };
+  const release = () => {
+    const run = waiting;
+    waiting = [];
+    for (const r of run) r();
+  };
+  return { events, onPart, release };
+}
+
+test('readMultipartInto: each part into its sink in order, ended before the next begins', async (t) => {
+  const sinks = recorder();
+  t.is(await readMultipartInto(Readable.from([body('b0und', ['first', 'second'])]), 'b0und', { onPart: sinks.onPart }), 2);
+  t.deepEqual(sinks.events, ['part 1 application/dicom', '1:first', 'end 1', 'part 2 application/dicom', '2:second', 'end 2']);
+});
+
+test('readMultipartInto: a write that returns a promise holds the reader until it settles', async (t) => {
+  const sinks = recorder(true);
+  const reading = readMultipartInto(Readable.from([...body('b', ['abc', 'def'])].map((b) => Buffer.from([b]))), 'b', { onPart: sinks.onPart });
+  await new Promise((r) => setTimeout(r, 20));
+  t.deepEqual(sinks.events.slice(-1), ['1:a'], 'nothing more read while the first write is pending');
+  for (let i = 0; i < 200; i++) {
+    sinks.release();
+    await new Promise((r) => setImmediate(r));
+  }
+  t.is(await reading, 2);
+  t.true(sinks.events.includes('end 2'));
+});
+
+test('readMultipartInto: a malformed body aborts the part in hand; an onPart that throws stops the read', async (t) => {
+  const sinks = recorder();
+  await t.throwsAsync(readMultipartInto(Readable.from([body('b', ['x', 'y'], false)]), 'b', { onPart: sinks.onPart }));
+  t.regex(sinks.events.at(-1)!, /^abort 2: /);
+  await t.throwsAsync(readMultipartInto(Readable.from([body('b', ['x', 'y'])]), 'b', { onPart: () => { throw new Error('too many parts'); } }), { message: 'too many parts' });
 });

@@ -7,10 +7,10 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { GatewayConfig } from '../../config/schema.js';
 import { BadRequestError, GatewayError } from '../../http/errors.js';
-import { readMultipart, type PartHeaders } from '../../http/multipart.js';
+import { readMultipartInto, type PartHeaders, type PartSink } from '../../http/multipart.js';
 import { PayloadTooLargeError, formatBytes } from './errors.js';
 import type { StowBody } from './media-type.js';
-import { spoolStream, spoolDirectory, type Spool } from './spool.js';
+import { Spool, spoolStream, spoolDirectory, type SpoolLimits } from './spool.js';
 
 export interface SpooledPart {
   /** 1-based position in the request. */
@@ -81,19 +81,11 @@ export class PartReader {
         return 1;
       }
       let count = 0;
-      return await readMultipart(limited, body.boundary, {
-        onPart: async (part) => {
-          // Defensive: a part handed over after a failure is not spooled.
-          if (this.failed) {
-            part.body.destroy();
-            return;
-          }
+      return await readMultipartInto(limited, body.boundary, {
+        onPart: (headers) => {
           count++;
-          if (count > this.config.maxParts) {
-            part.body.resume();
-            throw tooManyParts(this.config.maxParts);
-          }
-          await this.spoolPart(count, part.headers, part.body, consume);
+          if (count > this.config.maxParts) throw tooManyParts(this.config.maxParts);
+          return this.spoolSink(count, headers, consume);
         },
       });
     } catch (err) {
@@ -105,6 +97,35 @@ export class PartReader {
     }
   }
 
+  /** Limits of one part's spool. */
+  private limits(index: number): SpoolLimits {
+    return {
+      memoryBytes: this.config.memoryPartBytes,
+      maxBytes: this.config.maxPartBytes,
+      onTooLarge: () => partTooLarge(index, this.config.maxPartBytes),
+      ...(this.budget && { budget: this.budget }),
+    };
+  }
+
+  /** One multipart part into its spool, handed to `consume` at its end (the reader waits for that: backpressure). */
+  private spoolSink(index: number, headers: PartHeaders, consume: PartConsumer): PartSink {
+    const spool = new Spool(this.dir, this.limits(index));
+    const release = () => void spool.release();
+    return {
+      write: (chunk) => spool.write(chunk),
+      end: async () => {
+        try {
+          await spool.finish();
+        } catch (err) {
+          release();
+          throw err;
+        }
+        await consume({ index, headers, spool });
+      },
+      abort: release,
+    };
+  }
+
   private async spoolPart(index: number, headers: PartHeaders, stream: Readable, consume: PartConsumer): Promise<void> {
     if (this.failed) {
       stream.destroy();
@@ -112,12 +133,7 @@ export class PartReader {
     }
     this.current = stream;
     const task = (async () => {
-      const spool = await spoolStream(stream, this.dir, {
-        memoryBytes: this.config.memoryPartBytes,
-        maxBytes: this.config.maxPartBytes,
-        onTooLarge: () => partTooLarge(index, this.config.maxPartBytes),
-        ...(this.budget && { budget: this.budget }),
-      });
+      const spool = await spoolStream(stream, this.dir, this.limits(index));
       this.current = undefined;
       // The body failed while this part was being finished: nobody will take it.
       if (this.failed) await spool.release();

@@ -72,8 +72,11 @@ export class Spool {
     return this.file === undefined;
   }
 
-  /** Appends a chunk (in order); moves to disk when the memory budget is exceeded. */
-  async write(chunk: Buffer): Promise<void> {
+  /**
+   * Appends a chunk (in order); moves to disk when the memory budget is exceeded.
+   * In memory it returns nothing (no promise per chunk); a limit throws at once.
+   */
+  write(chunk: Buffer): void | Promise<void> {
     this.size += chunk.length;
     if (this.size > this.limits.maxBytes) throw this.limits.onTooLarge();
     const budget = this.limits.budget;
@@ -82,6 +85,10 @@ export class Spool {
       this.chunks.push(chunk);
       return;
     }
+    return this.writeToDisk(chunk);
+  }
+
+  private async writeToDisk(chunk: Buffer): Promise<void> {
     if (!this.file) await this.moveToDisk();
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
