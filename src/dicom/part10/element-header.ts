@@ -55,7 +55,11 @@ function implicitVr(tag: string, group: number, element: number): string {
 }
 
 export async function readElementHeader(src: ByteSource, offset: number, enc: Encoding): Promise<ElementHeader> {
-  const bytes = await src.read(offset, 12);
+  return parseElementHeader(await src.read(offset, 12), offset, enc);
+}
+
+/** The header from bytes already read at `offset` (at least the 12 a header can take, or what is left of the data). */
+export function parseElementHeader(bytes: Buffer, offset: number, enc: Encoding): ElementHeader {
   if (bytes.length < 8) throw new Part10Error('TRUNCATED', `data ends inside an element header at offset ${offset}`, offset);
   const le = enc.littleEndian;
   const group = le ? bytes.readUInt16LE(0) : bytes.readUInt16BE(0);

@@ -8,7 +8,7 @@
 import type { ByteSource } from './byte-source.js';
 import { Part10Error } from './errors.js';
 import {
-  ITEM, ITEM_DELIMITER, ITEM_GROUP, SEQUENCE_DELIMITER, UNDEFINED_LENGTH, punctuated, readElementHeader,
+  ITEM, ITEM_DELIMITER, ITEM_GROUP, SEQUENCE_DELIMITER, UNDEFINED_LENGTH, parseElementHeader, punctuated, readElementHeader,
   type ElementHeader, type Encoding,
 } from './element-header.js';
 import { decodeValues, isDecodable } from './values.js';
@@ -89,8 +89,7 @@ export async function indexPart10(src: ByteSource, options: WalkOptions = {}): P
   return index;
 }
 
-async function isZeroPadding(src: ByteSource, offset: number): Promise<boolean> {
-  const probe = await src.read(offset, 16);
+function isZeroPadding(probe: Buffer): boolean {
   return probe.length > 0 && probe.every((b) => b === 0);
 }
 
@@ -98,18 +97,29 @@ async function walkTopLevel(walk: Walk): Promise<void> {
   const { src, index } = walk;
   let pos = index.datasetOffset;
   while (pos < src.size) {
+    // One read serves the padding check, the element header and a short value (one await per element, not three).
+    const probe = await src.read(pos, PROBE_BYTES);
     // Some writers pad files with zeros after the dataset; (0000,0000) with VR "\0\0" is not an element.
-    if (index.elements.size > 0 && (await isZeroPadding(src, pos))) {
+    if (index.elements.size > 0 && isZeroPadding(probe)) {
       index.trailingPaddingOffset = pos;
       return;
     }
-    const header = await readElementHeader(src, pos, index.encoding);
+    const header = parseElementHeader(probe, pos, index.encoding);
     if (header.group === ITEM_GROUP) throw new Part10Error('MALFORMED_ELEMENT', `unexpected item tag ${punctuated(header.tag)} at offset ${pos} outside a sequence`, pos);
-    pos = await recordTopLevel(walk, header);
+    pos = await recordTopLevel(walk, header, probe);
   }
 }
 
-async function recordTopLevel(walk: Walk, header: ElementHeader): Promise<number> {
+/** Bytes read at each top-level element: its header and, for most small values (UIDs, codes, dates), the value too. */
+const PROBE_BYTES = 96;
+
+/** The value's bytes: from the probe read with the header when they are in it. */
+function valueBytes(src: ByteSource, header: ElementHeader, probe: Buffer): Buffer | Promise<Buffer> {
+  const from = header.valueOffset - header.offset;
+  return from + header.length <= probe.length ? probe.subarray(from, from + header.length) : src.read(header.valueOffset, header.length);
+}
+
+async function recordTopLevel(walk: Walk, header: ElementHeader, probe: Buffer): Promise<number> {
   const { src, index } = walk;
   const info: ElementInfo = { tag: header.tag, vr: header.vr, offset: header.offset, valueOffset: header.valueOffset, length: header.length === UNDEFINED_LENGTH ? -1 : header.length };
   index.elements.set(header.tag, info);
@@ -119,7 +129,10 @@ async function recordTopLevel(walk: Walk, header: ElementHeader): Promise<number
   if (end > src.size) throw truncated(header, src.size);
   // Writers that store everything as UN (seen in the wild) still carry readable values: use the dictionary VR.
   const vr = header.vr === 'UN' ? (lookupAttribute(header.tag)?.vr ?? 'UN') : header.vr;
-  if (isDecodable(vr, header.length)) info.values = decodeValues(vr, await src.read(header.valueOffset, header.length), index.encoding.littleEndian);
+  if (isDecodable(vr, header.length)) {
+    const bytes = valueBytes(src, header, probe);
+    info.values = decodeValues(vr, bytes instanceof Buffer ? bytes : await bytes, index.encoding.littleEndian);
+  }
   return end;
 }
 
