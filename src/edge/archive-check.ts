@@ -30,22 +30,31 @@ function countOf(row: JsonRow | undefined, tag: string): number | undefined {
   return row?.[tag]?.Value?.length === 1 && Number.isInteger(value) ? value : undefined;
 }
 
-/** The archive's search rows, or 'unknown' when it cannot be asked; aborts are rethrown, other failures read as 'changed'. */
-async function search(upstream: UpstreamClient, path: string, query: string, signal: AbortSignal): Promise<JsonRow[] | 'unknown' | 'changed'> {
+/** The archive's answer; 'unknown' when it cannot be asked (an outage), 'changed' on any other failure. Aborts are rethrown. */
+async function ask<T>(signal: AbortSignal, question: () => Promise<T>): Promise<T | 'unknown' | 'changed'> {
   try {
-    const rows = await upstream.getJson(path, query, signal);
-    return Array.isArray(rows) ? (rows as JsonRow[]) : 'changed';
+    return await question();
   } catch (err) {
     if (signal.aborted) throw err;
     return isArchiveOutage(err) ? 'unknown' : 'changed';
   }
 }
 
-async function listedUids(upstream: UpstreamClient, scope: Scope, held: readonly EdgeInstance[], signal: AbortSignal): Promise<ArchiveAgreement> {
+/** The SOP Instance UIDs the archive lists for the series or study (QIDO-RS, PS3.18 §10.6); its errors are thrown. */
+export async function archiveInstanceUids(upstream: UpstreamClient, scope: Scope, signal: AbortSignal): Promise<string[]> {
   const path = scope.series ? `/studies/${scope.study}/series/${scope.series}/instances` : `/studies/${scope.study}/instances`;
-  const rows = await search(upstream, path, 'includefield=00080018', signal);
-  if (typeof rows === 'string') return rows;
-  const listed = new Set(rows.map((row) => row?.['00080018']?.Value?.[0]));
+  const rows = await upstream.getJson(path, 'includefield=00080018', signal);
+  if (!Array.isArray(rows)) return [];
+  return (rows as JsonRow[]).flatMap((row) => {
+    const uid = row?.['00080018']?.Value?.[0];
+    return typeof uid === 'string' ? [uid] : [];
+  });
+}
+
+async function listedUids(upstream: UpstreamClient, scope: Scope, held: readonly EdgeInstance[], signal: AbortSignal): Promise<ArchiveAgreement> {
+  const uids = await ask(signal, () => archiveInstanceUids(upstream, scope, signal));
+  if (uids === 'unknown' || uids === 'changed') return uids;
+  const listed = new Set(uids);
   return listed.size === held.length && held.every((i) => listed.has(i.instance)) ? 'same' : 'changed';
 }
 
@@ -58,8 +67,11 @@ export async function archiveAgreement(upstream: UpstreamClient, scope: Scope, h
   const [path, query, tag] = scope.series
     ? [`/studies/${scope.study}/series`, `SeriesInstanceUID=${scope.series}&includefield=${SERIES_INSTANCES}`, SERIES_INSTANCES]
     : ['/studies', `StudyInstanceUID=${scope.study}&includefield=${STUDY_INSTANCES}`, STUDY_INSTANCES];
-  const rows = await search(upstream, path, query, signal);
-  if (typeof rows === 'string') return rows;
+  const rows = await ask(signal, async () => {
+    const answer = await upstream.getJson(path, query, signal);
+    return Array.isArray(answer) ? (answer as JsonRow[]) : [];
+  });
+  if (rows === 'unknown' || rows === 'changed') return rows;
   if (rows.length !== 1) return 'changed';
   const count = countOf(rows[0], tag);
   if (count === undefined) return listedUids(upstream, scope, held, signal);

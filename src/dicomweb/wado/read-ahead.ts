@@ -21,6 +21,7 @@ import type { EdgeCache, InstanceUids } from '../../edge/types.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import type { GatewayServices } from '../../services.js';
 import { listedInstances, parseStudyMetadata } from '../../edge/metadata-items.js';
+import { archiveInstanceUids } from '../../edge/archive-check.js';
 
 export interface ReadAheadOptions {
   /** Different instances of a series whose frames were asked for (within a minute) that start its read-ahead; 0 = never. */
@@ -49,7 +50,6 @@ const RETRIEVES_WINDOW_MS = 10 * 60_000;
 const REMEMBER_MS = 10 * 60_000;
 const SERIES_REMEMBERED = 10_000;
 
-type JsonRow = Record<string, { Value?: unknown[] } | undefined>;
 /** Where a read-ahead learns the series' instances: a QIDO search (frames), or the study's metadata (retrieves, so that the edge can answer them whole). */
 type Listing = 'search' | 'metadata';
 
@@ -173,12 +173,7 @@ export class SeriesReadAhead {
 
   /** The series' instances, from the archive (QIDO-RS, PS3.18 §10.6). */
   private async listInstances(study: string, series: string, signal: AbortSignal): Promise<InstanceUids[]> {
-    const rows = await this.upstream.getJson(`/studies/${study}/series/${series}/instances`, 'includefield=00080018', signal);
-    if (!Array.isArray(rows)) return [];
-    return (rows as JsonRow[]).flatMap((row) => {
-      const instance = row['00080018']?.Value?.[0];
-      return typeof instance === 'string' ? [{ study, series, instance }] : [];
-    });
+    return (await archiveInstanceUids(this.upstream, { study, series }, signal)).map((instance) => ({ study, series, instance }));
   }
 }
 
