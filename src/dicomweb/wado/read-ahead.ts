@@ -50,15 +50,61 @@ const RETRIEVES_WINDOW_MS = 10 * 60_000;
 const REMEMBER_MS = 10 * 60_000;
 const SERIES_REMEMBERED = 10_000;
 
+/**
+ * Per-series memories that a change of the study wipes in one step (forgetStudy
+ * runs on every STOW-RS into a study: scanning up to 30,000 keys there would
+ * cost about a millisecond per request). Each entry keeps the sequence number it
+ * was written at; a study's forget mark hides the entries older than it.
+ */
+class ForgetMarks {
+  private sequence = 0;
+  private readonly marks = new LRUCache<string, number>({ max: SERIES_REMEMBERED, ttl: REMEMBER_MS });
+
+  next(): number {
+    return ++this.sequence;
+  }
+
+  forget(study: string): void {
+    this.marks.set(study, this.next());
+  }
+
+  hides(study: string, at: number): boolean {
+    return at < (this.marks.get(study) ?? 0);
+  }
+}
+
+class SeriesMemory<V extends NonNullable<unknown>> {
+  private readonly entries: LRUCache<string, { at: number; value: V }>;
+
+  constructor(ttl: number, private readonly marks: ForgetMarks) {
+    this.entries = new LRUCache({ max: SERIES_REMEMBERED, ttl });
+  }
+
+  get(study: string, series: string): V | undefined {
+    const entry = this.entries.get(`${study}/${series}`);
+    return entry && !this.marks.hides(study, entry.at) ? entry.value : undefined;
+  }
+
+  set(study: string, series: string, value: V): void {
+    this.entries.set(`${study}/${series}`, { at: this.marks.next(), value });
+  }
+
+  delete(study: string, series: string): void {
+    this.entries.delete(`${study}/${series}`);
+  }
+}
+
 /** Where a read-ahead learns the series' instances: a QIDO search (frames), or the study's metadata (retrieves, so that the edge can answer them whole). */
 type Listing = 'search' | 'metadata';
 
 export class SeriesReadAhead {
+  private readonly marks = new ForgetMarks();
   /** Per series: the instances whose frames were asked for. */
-  private readonly asked = new LRUCache<string, Set<string>>({ max: SERIES_REMEMBERED, ttl: FRAMES_WINDOW_MS });
+  private readonly asked = new SeriesMemory<Set<string>>(FRAMES_WINDOW_MS, this.marks);
   /** Per series: how often the archive answered a retrieve of it. */
-  private readonly retrieved = new LRUCache<string, number>({ max: SERIES_REMEMBERED, ttl: RETRIEVES_WINDOW_MS });
-  private readonly handled = new LRUCache<string, true>({ max: SERIES_REMEMBERED, ttl: REMEMBER_MS });
+  private readonly retrieved = new SeriesMemory<number>(RETRIEVES_WINDOW_MS, this.marks);
+  /** Series read ahead (or found too large, or failed) lately. */
+  private readonly handled = new SeriesMemory<true>(REMEMBER_MS, this.marks);
   private readonly counts: Omit<ReadAheadStats, 'running'> = { started: 0, startedByRetrieves: 0, completed: 0, failed: 0, skippedTooLarge: 0 };
   private readonly running = new Set<Promise<void>>();
   private readonly closing = new AbortController();
@@ -76,35 +122,34 @@ export class SeriesReadAhead {
 
   /** Notes a frame request none of the gateway's stores could answer; may start the series' read-ahead. */
   noteFrame(uids: InstanceUids): void {
-    const key = `${uids.study}/${uids.series}`;
-    if (!this.open(key, this.options.afterInstances)) return;
-    const instances = this.asked.get(key) ?? new Set<string>();
+    const { study, series } = uids;
+    if (!this.open(study, series, this.options.afterInstances)) return;
+    const instances = this.asked.get(study, series) ?? new Set<string>();
     instances.add(uids.instance);
-    this.asked.set(key, instances);
-    if (instances.size < this.options.afterInstances || !this.start(key, uids.study, uids.series, 'search')) return;
-    this.asked.delete(key);
+    this.asked.set(study, series, instances);
+    if (instances.size < this.options.afterInstances || !this.start(study, series, 'search')) return;
+    this.asked.delete(study, series);
   }
 
   /** Notes a series retrieve the archive answered (the edge could not); may start the series' read-ahead. */
   noteRetrieve(study: string, series: string): void {
-    const key = `${study}/${series}`;
-    if (!this.open(key, this.options.afterRetrieves)) return;
-    const count = (this.retrieved.get(key) ?? 0) + 1;
-    this.retrieved.set(key, count);
-    if (count < this.options.afterRetrieves || !this.start(key, study, series, 'metadata')) return;
-    this.retrieved.delete(key);
+    if (!this.open(study, series, this.options.afterRetrieves)) return;
+    const count = (this.retrieved.get(study, series) ?? 0) + 1;
+    this.retrieved.set(study, series, count);
+    if (count < this.options.afterRetrieves || !this.start(study, series, 'metadata')) return;
+    this.retrieved.delete(study, series);
     this.counts.startedByRetrieves++;
   }
 
   /** Whether this trigger counts for the series at all. */
-  private open(key: string, threshold: number): boolean {
-    return this.edge.enabled && threshold > 0 && !this.closing.signal.aborted && !this.handled.has(key);
+  private open(study: string, series: string, threshold: number): boolean {
+    return this.edge.enabled && threshold > 0 && !this.closing.signal.aborted && !this.handled.get(study, series);
   }
 
   /** Starts the read-ahead unless as many as allowed are running (then the series is asked for again later). */
-  private start(key: string, study: string, series: string, listing: Listing): boolean {
+  private start(study: string, series: string, listing: Listing): boolean {
     if (this.running.size >= this.options.concurrency) return false;
-    this.handled.set(key, true);
+    this.handled.set(study, series, true);
     const run = this.readSeries(study, series, listing).finally(() => this.running.delete(run));
     this.running.add(run);
     return true;
@@ -112,13 +157,7 @@ export class SeriesReadAhead {
 
   /** The study changed (a store through the gateway, or the archive found to hold other instances): its series may be read again at once. */
   forgetStudy(study: string): void {
-    const prefix = `${study}/`;
-    const forget = (memory: { keys(): IterableIterator<string>; delete(key: string): boolean }) => {
-      for (const key of [...memory.keys()]) if (key.startsWith(prefix)) memory.delete(key);
-    };
-    forget(this.asked);
-    forget(this.retrieved);
-    forget(this.handled);
+    this.marks.forget(study);
   }
 
   stats(): ReadAheadStats {
