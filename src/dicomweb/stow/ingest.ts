@@ -58,9 +58,6 @@ function asRequestError(err: unknown): unknown {
 
 export class PartReader {
   private readonly dir: string;
-  private current?: Readable;
-  private failed = false;
-  private inflight?: Promise<void>;
 
   constructor(private readonly config: GatewayConfig['stow'], private readonly budget?: { remaining: number }) {
     this.dir = spoolDirectory(config.spoolDir);
@@ -77,7 +74,9 @@ export class PartReader {
     req.pipe(limited);
     try {
       if (body.kind === 'single') {
-        await this.spoolPart(1, { 'content-type': 'application/dicom' }, limited, consume);
+        // spoolStream releases the spool when the body fails; once handed over, consume owns it.
+        const spool = await spoolStream(limited, this.dir, this.limits(1));
+        await consume({ index: 1, headers: { 'content-type': 'application/dicom' }, spool });
         return 1;
       }
       let count = 0;
@@ -89,10 +88,7 @@ export class PartReader {
         },
       });
     } catch (err) {
-      this.failed = true;
-      this.current?.destroy(err as Error);
-      // Read no further and hand over nothing more, but let the part in hand settle (its spool released or taken).
-      await this.inflight?.catch(() => undefined);
+      limited.destroy(err as Error); // read no further (the multipart reader has already stopped it)
       throw asRequestError(err);
     }
   }
@@ -124,22 +120,5 @@ export class PartReader {
       },
       abort: release,
     };
-  }
-
-  private async spoolPart(index: number, headers: PartHeaders, stream: Readable, consume: PartConsumer): Promise<void> {
-    if (this.failed) {
-      stream.destroy();
-      return;
-    }
-    this.current = stream;
-    const task = (async () => {
-      const spool = await spoolStream(stream, this.dir, this.limits(index));
-      this.current = undefined;
-      // The body failed while this part was being finished: nobody will take it.
-      if (this.failed) await spool.release();
-      else await consume({ index, headers, spool });
-    })();
-    this.inflight = task;
-    await task;
   }
 }
